@@ -5,7 +5,7 @@ const V128_ZERO = new Array<number>(16).fill(0);
 const V128_CONST = [0xfd, 0x0c, ...V128_ZERO];
 
 /** A module with one function `() -> v128` whose body is `instructions`. */
-function probe(instructions: number[]): Uint8Array {
+function probe(instructions: number[]): Uint8Array<ArrayBuffer> {
   const body = [0x00, ...instructions, 0x0b]; // no locals, ..., end
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
@@ -15,7 +15,7 @@ function probe(instructions: number[]): Uint8Array {
   ]);
 }
 
-function validates(bytes: Uint8Array): boolean {
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
   } catch {

@@ -1,0 +1,137 @@
+import * as codes from '../backend/opcodes.js';
+import { formatShape, Tensor } from '../tensor.js';
+import { defaultAlpha } from './activations.js';
+import { expectRank, expectShape, fail, output, sameBackend } from './check.js';
+
+export interface UnaryOptions {
+  out?: Tensor;
+}
+
+function unaryOp(name: string, code: number) {
+  return (x: Tensor, options: UnaryOptions & { alpha?: number } = {}): Tensor => {
+    expectShape(name, 'x', x, x.shape);
+    const backend = sameBackend(name, x, options.out);
+    const y = output(name, backend, x.shape, options.out);
+    backend.kernels.f32_unary(code, x.ptr, y.ptr, x.size, options.alpha ?? defaultAlpha(code));
+    return y;
+  };
+}
+
+/** max(x, 0). @example `ops.relu(tensor([-1, 2])) // [0, 2]` */
+export const relu = unaryOp('relu', codes.ACT_RELU);
+/** x > 0 ? x : alpha * x, alpha 0.2 by default (Keras 3). */
+export const leakyRelu = unaryOp('leakyRelu', codes.ACT_LEAKY_RELU);
+/** x > 0 ? x : alpha * (exp(x) - 1), alpha 1 by default. */
+export const elu = unaryOp('elu', codes.ACT_ELU);
+/** 1 / (1 + exp(-x)). */
+export const sigmoid = unaryOp('sigmoid', codes.ACT_SIGMOID);
+/** Hyperbolic tangent. */
+export const tanh = unaryOp('tanh', codes.ACT_TANH);
+/** x * Phi(x), the exact (erf) form. */
+export const gelu = unaryOp('gelu', codes.ACT_GELU);
+/** x * sigmoid(x). */
+export const swish = unaryOp('swish', codes.ACT_SWISH);
+export const exp = unaryOp('exp', codes.UNARY_EXP);
+export const log = unaryOp('log', codes.UNARY_LOG);
+export const neg = unaryOp('neg', codes.UNARY_NEG);
+export const abs = unaryOp('abs', codes.UNARY_ABS);
+export const sqrt = unaryOp('sqrt', codes.UNARY_SQRT);
+export const square = unaryOp('square', codes.UNARY_SQUARE);
+export const reciprocal = unaryOp('reciprocal', codes.UNARY_RECIPROCAL);
+/** log(1 + exp(x)), without overflow. */
+export const softplus = unaryOp('softplus', codes.UNARY_SOFTPLUS);
+
+/**
+ * How many trailing elements b repeats over: b's shape must equal a's shape, be a suffix of it
+ * (a bias over the last axes), or hold one element.
+ */
+function broadcastSize(op: string, a: Tensor, b: Tensor): number {
+  if (b.size === 1) return 1;
+  const offset = a.rank - b.rank;
+  const suffix = offset >= 0 && b.shape.every((d, i) => d === a.shape[offset + i]);
+  if (!suffix) {
+    fail(
+      op,
+      `expected b of shape ${formatShape(a.shape)}, a suffix of it, or a single element ` +
+        `(b broadcasts over a's leading axes), got ${formatShape(b.shape)}`,
+    );
+  }
+  return b.size;
+}
+
+function binaryOp(name: string, code: number) {
+  return (a: Tensor, b: Tensor, options: UnaryOptions = {}): Tensor => {
+    expectShape(name, 'a', a, a.shape);
+    expectShape(name, 'b', b, b.shape);
+    const bn = broadcastSize(name, a, b);
+    const backend = sameBackend(name, a, b, options.out);
+    const out = output(name, backend, a.shape, options.out);
+    backend.kernels.f32_binary(code, a.ptr, b.ptr, out.ptr, a.size, bn);
+    return out;
+  };
+}
+
+/**
+ * a + b, where b has a's shape, a suffix of it, or one element.
+ * @example
+ * ```ts
+ * ops.add(tensor([[1, 2], [3, 4]]), tensor([10, 20])).arraySync(); // [[11, 22], [13, 24]]
+ * ```
+ */
+export const add = binaryOp('add', codes.BINARY_ADD);
+export const sub = binaryOp('sub', codes.BINARY_SUB);
+export const mul = binaryOp('mul', codes.BINARY_MUL);
+export const div = binaryOp('div', codes.BINARY_DIV);
+export const maximum = binaryOp('maximum', codes.BINARY_MAX);
+export const minimum = binaryOp('minimum', codes.BINARY_MIN);
+export const squaredDifference = binaryOp('squaredDifference', codes.BINARY_SQUARED_DIFFERENCE);
+
+/** x * scale + shift. */
+export function scaleShift(x: Tensor, scale: number, shift = 0, options: UnaryOptions = {}): Tensor {
+  expectShape('scaleShift', 'x', x, x.shape);
+  const backend = sameBackend('scaleShift', x, options.out);
+  const y = output('scaleShift', backend, x.shape, options.out);
+  backend.kernels.f32_scale_shift(x.ptr, y.ptr, x.size, scale, shift);
+  return y;
+}
+
+/** Softmax over the last axis. */
+export function softmax(x: Tensor, options: UnaryOptions = {}): Tensor {
+  const op = 'softmax';
+  expectShape(op, 'x', x, x.shape);
+  if (x.rank === 0) fail(op, 'expected x of rank >= 1, got a scalar');
+  const cols = x.shape[x.rank - 1];
+  const backend = sameBackend(op, x, options.out);
+  const y = output(op, backend, x.shape, options.out);
+  backend.kernels.f32_softmax(x.ptr, y.ptr, x.size / Math.max(cols, 1), cols);
+  return y;
+}
+
+/** The gradient of softmax (last axis) given its output y and the upstream gradient dy. */
+export function softmaxGrad(y: Tensor, dy: Tensor, options: UnaryOptions = {}): Tensor {
+  const op = 'softmaxGrad';
+  expectRank(op, 'y', y, Math.max(y.rank, 1));
+  expectShape(op, 'dy', dy, y.shape);
+  const cols = y.shape[y.rank - 1];
+  const backend = sameBackend(op, y, dy, options.out);
+  const dx = output(op, backend, y.shape, options.out);
+  backend.kernels.f32_softmax_backward(y.ptr, dy.ptr, dx.ptr, y.size / Math.max(cols, 1), cols);
+  return dx;
+}
+
+/** A tensor of `shape` filled with `value`. */
+export function fill(shape: readonly number[], value: number): Tensor {
+  const t = Tensor.empty(shape, 'float32');
+  t.backend.kernels.f32_fill(t.ptr, t.size, value);
+  return t;
+}
+
+/** A tensor of zeros. @example `zeros([2, 3]).dataSync() // six 0s` */
+export function zeros(shape: readonly number[]): Tensor {
+  return fill(shape, 0);
+}
+
+/** A tensor of ones. */
+export function ones(shape: readonly number[]): Tensor {
+  return fill(shape, 1);
+}
