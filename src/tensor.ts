@@ -7,6 +7,7 @@
 
 import { getBackend, type Backend } from './backend/backend.js';
 import type { Ptr } from './backend/kernels.js';
+import { record } from './autodiff/tape.js';
 
 export type DType = 'float32' | 'int32';
 export type Shape = readonly number[];
@@ -18,6 +19,8 @@ class Storage {
     readonly backend: Backend,
     public ptr: Ptr,
     readonly bytes: number,
+    /** Owned by a StepArena, which frees it; dispose() leaves it alone. */
+    readonly inArena = false,
   ) {}
 }
 
@@ -30,7 +33,61 @@ const registry =
 
 const tokens = new WeakMap<Storage, { backend: Backend; ptr: Ptr; freed: boolean }>();
 
+/**
+ * Replays one step's allocations. A training step makes the same tensors in the same order
+ * every time; the first pass allocates a block per tensor, later passes hand out the same
+ * blocks again. So after the first step, a step allocates nothing, and the heap stays flat.
+ * Tensors made inside a step are valid only until the step runs again.
+ */
+export class StepArena {
+  private readonly blocks: Storage[] = [];
+  private cursor = 0;
+
+  /** Number of blocks the step uses. */
+  get size(): number {
+    return this.blocks.length;
+  }
+
+  /** Runs one step: every tensor allocated by `f` comes from the arena. */
+  run<T>(f: () => T): T {
+    const previous = activeArena;
+    activeArena = this;
+    this.cursor = 0;
+    try {
+      return f();
+    } finally {
+      activeArena = previous;
+    }
+  }
+
+  /** @internal */
+  take(backend: Backend, bytes: number): Storage {
+    const existing = this.blocks[this.cursor];
+    if (existing && existing.backend === backend && existing.bytes >= bytes) {
+      this.cursor++;
+      return existing;
+    }
+    // The step changed shape (last batch, new model): replace this slot.
+    if (existing) existing.backend.heap.free(existing.ptr);
+    const block = new Storage(backend, backend.heap.alloc(bytes), bytes, true);
+    this.blocks[this.cursor++] = block;
+    return block;
+  }
+
+  /** Returns every block to the heap. */
+  dispose(): void {
+    for (const block of this.blocks) {
+      block.backend.heap.free(block.ptr);
+      block.ptr = 0;
+    }
+    this.blocks.length = 0;
+  }
+}
+
+let activeArena: StepArena | null = null;
+
 function allocStorage(backend: Backend, bytes: number): Storage {
+  if (activeArena !== null) return activeArena.take(backend, bytes);
   const ptr = backend.heap.alloc(bytes);
   const storage = new Storage(backend, ptr, bytes);
   const token = { backend, ptr, freed: false };
@@ -40,6 +97,7 @@ function allocStorage(backend: Backend, bytes: number): Storage {
 }
 
 function freeStorage(storage: Storage): void {
+  if (storage.inArena) return;
   const token = tokens.get(storage);
   if (token && !token.freed) {
     token.freed = true;
@@ -151,7 +209,9 @@ export class Tensor<D extends DType = DType> {
    */
   reshape(shape: Shape): Tensor<D> {
     const resolved = resolveReshape(this.shape, shape);
-    return new Tensor(this.storage, resolved, this.dtype);
+    const view = new Tensor(this.storage, resolved, this.dtype);
+    record('reshape', [this as Tensor], view as Tensor, {});
+    return view;
   }
 
   /** Returns the memory now rather than when the tensor is collected. Views become unusable. */

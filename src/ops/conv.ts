@@ -1,7 +1,9 @@
 import { window2d, type Padding, type Window2D } from '../backend/geometry.js';
 import { conv2dWorkspaceBytes } from '../backend/workspace.js';
+import { isRecording, record, type WindowAttrs } from '../autodiff/tape.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { activationCode, defaultAlpha, type ActivationName } from './activations.js';
+import { unaryOp } from './elementwise.js';
 import { expectPositiveInt, expectRank, expectShape, fail, output, sameBackend, scratch } from './check.js';
 
 export interface Conv2DOptions {
@@ -50,6 +52,13 @@ export function convGeometry(
 
 type WindowArgs = [number, number, number, number, number, number, number, number];
 
+function windowAttrs(g: Window2D, options: Conv2DOptions): WindowAttrs {
+  return {
+    strides: [g.strideH, g.strideW], dilations: [g.dilationH, g.dilationW],
+    padding: options.padding ?? 'valid',
+  };
+}
+
 /** The window arguments every conv kernel takes, in ABI order. */
 function args(g: Window2D): WindowArgs {
   return [g.strideH, g.strideW, g.dilationH, g.dilationW, g.padTop, g.padLeft, g.OH, g.OW];
@@ -76,12 +85,15 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tenso
   const backend = sameBackend(op, x, w, options.bias, options.out);
   const y = output(op, backend, [N, g.OH, g.OW, CO], options.out);
   const act = activationCode(op, options.activation);
+  const alpha = options.alpha ?? defaultAlpha(act);
+  const recording = isRecording();
   backend.kernels.f32_conv2d(
     x.ptr, w.ptr, options.bias ? options.bias.ptr : 0, y.ptr,
     N, g.H, g.W, C, KH, KW, CO, ...args(g),
-    act, options.alpha ?? defaultAlpha(act), scratch(backend, conv2dWorkspaceBytes(g, CO)),
+    recording ? 0 : act, alpha, scratch(backend, conv2dWorkspaceBytes(g, CO)),
   );
-  return y;
+  record('conv2d', options.bias ? [x, w, options.bias] : [x, w], y, windowAttrs(g, options));
+  return recording && act !== 0 ? unaryOp(op, act)(y, { alpha }) : y;
 }
 
 /** The gradient of conv2d with respect to its input x of shape `inputShape`. */
@@ -139,11 +151,14 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {
   const backend = sameBackend(op, x, w, options.bias, options.out);
   const y = output(op, backend, [N, g.OH, g.OW, C * M], options.out);
   const act = activationCode(op, options.activation);
+  const alpha = options.alpha ?? defaultAlpha(act);
+  const recording = isRecording();
   backend.kernels.f32_depthwise_conv2d(
     x.ptr, w.ptr, options.bias ? options.bias.ptr : 0, y.ptr,
-    N, g.H, g.W, C, KH, KW, M, ...args(g), act, options.alpha ?? defaultAlpha(act),
+    N, g.H, g.W, C, KH, KW, M, ...args(g), recording ? 0 : act, alpha,
   );
-  return y;
+  record('depthwiseConv2d', options.bias ? [x, w, options.bias] : [x, w], y, windowAttrs(g, options));
+  return recording && act !== 0 ? unaryOp(op, act)(y, { alpha }) : y;
 }
 
 /** The gradient of depthwiseConv2d with respect to its input. */

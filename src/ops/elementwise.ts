@@ -1,4 +1,5 @@
 import * as codes from '../backend/opcodes.js';
+import { record } from '../autodiff/tape.js';
 import { formatShape, Tensor } from '../tensor.js';
 import { defaultAlpha } from './activations.js';
 import { expectRank, expectShape, fail, output, sameBackend } from './check.js';
@@ -7,12 +8,17 @@ export interface UnaryOptions {
   out?: Tensor;
 }
 
-function unaryOp(name: string, code: number) {
+/** The op applying unary kernel `code`; `name` is used in error messages. */
+export function unaryOp(name: string, code: number) {
   return (x: Tensor, options: UnaryOptions & { alpha?: number } = {}): Tensor => {
     expectShape(name, 'x', x, x.shape);
     const backend = sameBackend(name, x, options.out);
-    const y = output(name, backend, x.shape, options.out);
-    backend.kernels.f32_unary(code, x.ptr, y.ptr, x.size, options.alpha ?? defaultAlpha(code));
+    // In place (out === x) would destroy the input the gradient needs: write a fresh tensor.
+    const taped = options.out === x ? undefined : options.out;
+    const y = output(name, backend, x.shape, taped);
+    const alpha = options.alpha ?? defaultAlpha(code);
+    backend.kernels.f32_unary(code, x.ptr, y.ptr, x.size, alpha);
+    record('unary', [x], y, { code, alpha });
     return y;
   };
 }
@@ -67,6 +73,7 @@ function binaryOp(name: string, code: number) {
     const backend = sameBackend(name, a, b, options.out);
     const out = output(name, backend, a.shape, options.out);
     backend.kernels.f32_binary(code, a.ptr, b.ptr, out.ptr, a.size, bn);
+    record('binary', [a, b], out, { code });
     return out;
   };
 }
@@ -92,6 +99,7 @@ export function scaleShift(x: Tensor, scale: number, shift = 0, options: UnaryOp
   const backend = sameBackend('scaleShift', x, options.out);
   const y = output('scaleShift', backend, x.shape, options.out);
   backend.kernels.f32_scale_shift(x.ptr, y.ptr, x.size, scale, shift);
+  record('scaleShift', [x], y, { scale });
   return y;
 }
 
@@ -104,6 +112,7 @@ export function softmax(x: Tensor, options: UnaryOptions = {}): Tensor {
   const backend = sameBackend(op, x, options.out);
   const y = output(op, backend, x.shape, options.out);
   backend.kernels.f32_softmax(x.ptr, y.ptr, x.size / Math.max(cols, 1), cols);
+  record('softmax', [x], y, {});
   return y;
 }
 

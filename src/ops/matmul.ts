@@ -1,6 +1,8 @@
 import { gemmWorkspaceBytes } from '../backend/workspace.js';
+import { isRecording, record } from '../autodiff/tape.js';
 import type { Tensor } from '../tensor.js';
 import { activationCode, defaultAlpha, type ActivationName } from './activations.js';
+import { unaryOp } from './elementwise.js';
 import { expectRank, expectShape, fail, output, sameBackend, scratch } from './check.js';
 
 export interface MatmulOptions {
@@ -49,12 +51,17 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const backend = sameBackend(op, a, b, bias, out);
   const c = output(op, backend, [M, N], out);
   const act = activationCode(op, options.activation);
+  const alpha = options.alpha ?? defaultAlpha(act);
+  // While recording, the activation runs as its own op so its gradient can see its input.
+  const recording = isRecording();
+  if (recording && beta !== 0) fail(op, 'expected beta 0 while gradients are recorded');
   backend.kernels.f32_gemm(
     transposeA ? 1 : 0, transposeB ? 1 : 0, M, N, K,
     1, a.ptr, ac, b.ptr, bc,
     beta, c.ptr, N,
-    bias ? bias.ptr : 0, act, options.alpha ?? defaultAlpha(act),
+    bias ? bias.ptr : 0, recording ? 0 : act, alpha,
     scratch(backend, gemmWorkspaceBytes()),
   );
-  return c;
+  record('matmul', bias ? [a, b, bias] : [a, b], c, { transposeA, transposeB });
+  return recording && act !== 0 ? unaryOp('matmul', act)(c, { alpha }) : c;
 }

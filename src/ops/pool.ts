@@ -1,5 +1,6 @@
 import type { Padding, Window2D } from '../backend/geometry.js';
 import { window2d } from '../backend/geometry.js';
+import { record } from '../autodiff/tape.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { expectRank, expectShape, fail, output, sameBackend } from './check.js';
 import { pair } from './conv.js';
@@ -38,6 +39,11 @@ function pool(op: string, kernel: PoolKernel, x: Tensor, options: Pool2DOptions)
   backend.kernels[kernel](
     x.ptr, y.ptr, N, H, W, C, g.KH, g.KW, g.strideH, g.strideW, g.padTop, g.padLeft, g.OH, g.OW,
   );
+  const attrs = {
+    poolSize: [g.KH, g.KW] as [number, number], strides: [g.strideH, g.strideW] as [number, number],
+    padding: options.padding ?? 'valid',
+  };
+  record(kernel === 'f32_maxpool2d' ? 'maxPool' : 'avgPool', [x], y, attrs);
   return y;
 }
 

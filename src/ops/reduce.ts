@@ -1,4 +1,5 @@
 import * as codes from '../backend/opcodes.js';
+import { record } from '../autodiff/tape.js';
 import { formatShape, sizeOf, Tensor } from '../tensor.js';
 import { expectRank, expectShape, fail, output, sameBackend } from './check.js';
 
@@ -37,6 +38,7 @@ function reduceOp(name: string, code: number) {
     const backend = sameBackend(name, x, options.out);
     const y = output(name, backend, v.shape, options.out);
     backend.kernels.f32_reduce(code, x.ptr, y.ptr, v.outer, v.axis, v.inner);
+    record('reduce', [x], y, { code, outer: v.outer, axis: v.axis, inner: v.inner });
     return y;
   };
 }
@@ -64,6 +66,7 @@ export function softmaxCrossEntropy(
   backend.kernels.f32_softmax_cross_entropy(
     logits.ptr, labels.ptr, loss.ptr, dlogits ? dlogits.ptr : 0, N, C, gradScale ?? 0,
   );
+  record('softmaxCrossEntropy', [logits, labels], loss, {});
   return { loss, dlogits };
 }
 
@@ -89,6 +92,7 @@ export function sparseSoftmaxCrossEntropy(
   backend.kernels.f32_sparse_softmax_cross_entropy(
     logits.ptr, labels.ptr, loss.ptr, dlogits ? dlogits.ptr : 0, N, C, gradScale ?? 0,
   );
+  record('sparseSoftmaxCrossEntropy', [logits, labels], loss, {});
   return { loss, dlogits };
 }
 

@@ -1,0 +1,79 @@
+// The gradient rule of every differentiable op, in one typed table: an op recorded on the tape
+// without a rule here does not compile. A rule receives the tape entry and the gradient of the
+// op's output, and returns one gradient per input (undefined for inputs that get none, such as
+// integer labels).
+
+import type { Tensor } from '../tensor.js';
+import { binaryGrad, reduceGrad, unaryGrad } from '../ops/backward.js';
+import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from '../ops/conv.js';
+import { scaleShift, softmaxGrad } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { avgPoolGrad, maxPoolGrad } from '../ops/pool.js';
+import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy, sum } from '../ops/reduce.js';
+import type { OpName, TapeEntry } from './tape.js';
+
+export type GradientRule<K extends OpName> = (
+  entry: TapeEntry<K>, dy: Tensor,
+) => (Tensor | undefined)[];
+
+/** The bias gradient of an op whose output's last axis is the bias axis. */
+function biasGrad(dy: Tensor): Tensor {
+  const channels = dy.shape[dy.rank - 1];
+  return sum(dy.reshape([-1, channels]), { axis: 0 });
+}
+
+/** rows[r, :] *= scale[r], one scale_shift call per row (losses are per-row). */
+function scaleRows(rows: Tensor, scale: Tensor): Tensor {
+  const [n, c] = rows.shape;
+  const factors = scale.dataSync();
+  const k = rows.backend.kernels;
+  for (let r = 0; r < n; r++) {
+    const ptr = rows.ptr + r * c * 4;
+    k.f32_scale_shift(ptr, ptr, c, factors[r], 0);
+  }
+  return rows;
+}
+
+export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
+  matmul: ({ inputs: [a, b, bias], attrs: { transposeA: tA, transposeB: tB } }, dy) => {
+    // see: the four cases of d(op(A) op(B)) in e.g. The Matrix Cookbook, section 2.4
+    const da = tA
+      ? matmul(b, dy, { transposeA: tB, transposeB: true })
+      : matmul(dy, b, { transposeB: !tB });
+    const db = tB
+      ? matmul(dy, a, { transposeA: true, transposeB: tA })
+      : matmul(a, dy, { transposeA: !tA });
+    return [da, db, bias ? biasGrad(dy) : undefined];
+  },
+  conv2d: ({ inputs: [x, w, bias], attrs }, dy) => [
+    conv2dBackpropInput(dy, w, x.shape, attrs),
+    conv2dBackpropFilter(x, dy, w.shape, attrs),
+    bias ? biasGrad(dy) : undefined,
+  ],
+  depthwiseConv2d: ({ inputs: [x, w, bias], attrs }, dy) => [
+    depthwiseConv2dBackpropInput(dy, w, x.shape, attrs),
+    depthwiseConv2dBackpropFilter(x, dy, w.shape, attrs),
+    bias ? biasGrad(dy) : undefined,
+  ],
+  maxPool: ({ inputs: [x], attrs }, dy) => [maxPoolGrad(dy, x, attrs)],
+  avgPool: ({ inputs: [x], attrs }, dy) => [avgPoolGrad(dy, x.shape, attrs)],
+  unary: ({ inputs: [x], output, attrs }, dy) => [unaryGrad(attrs.code, attrs.alpha, x, output, dy)],
+  binary: ({ inputs: [a, b], attrs }, dy) => binaryGrad(attrs.code, a, b, dy),
+  scaleShift: ({ attrs }, dy) => [scaleShift(dy, attrs.scale, 0)],
+  softmax: ({ output }, dy) => [softmaxGrad(output, dy)],
+  reduce: ({ inputs: [x], output, attrs }, dy) => [
+    reduceGrad(attrs.code, x, output, dy, attrs.outer, attrs.axis, attrs.inner),
+  ],
+  softmaxCrossEntropy: ({ inputs: [logits, labels] }, dy) => [
+    scaleRows(softmaxCrossEntropy(logits, labels, 1).dlogits!, dy),
+    undefined,
+  ],
+  sparseSoftmaxCrossEntropy: ({ inputs: [logits, labels] }, dy) => [
+    scaleRows(sparseSoftmaxCrossEntropy(logits, labels, 1).dlogits!, dy),
+    undefined,
+  ],
+  reshape: ({ inputs: [x] }, dy) => [dy.reshape(x.shape)],
+};
+
+/** Ops whose rule is defined (for the generated docs table and its test). */
+export const DIFFERENTIABLE_OPS = Object.keys(GRADIENTS) as OpName[];

@@ -1,0 +1,129 @@
+// Every differentiable op's gradient, from the tape, against central finite differences of
+// the op itself. The table is keyed by op name, so an op without a case does not compile.
+
+import { describe, expect, it } from 'vitest';
+import { valueAndGrads } from '../../src/autodiff/backprop.js';
+import { DIFFERENTIABLE_OPS } from '../../src/autodiff/gradients.js';
+import type { OpName } from '../../src/autodiff/tape.js';
+import { noGrad } from '../../src/autodiff/tape.js';
+import * as ops from '../../src/ops/index.js';
+import { tensor, type Tensor } from '../../src/tensor.js';
+import { Random } from '../../src/util/random.js';
+
+interface Case {
+  name: string;
+  shapes: number[][];
+  /** Builds the scalar to differentiate; inputs are f32 tensors of `shapes`. */
+  f: (...xs: Tensor[]) => Tensor;
+  /** Inputs away from kinks/ties: values drawn from [low, high). */
+  range?: [number, number];
+}
+
+/** A fixed random projection makes the scalar depend on every output element differently. */
+function project(y: Tensor): Tensor {
+  const rng = new Random(7);
+  const weights = new Float32Array(y.size).map(() => rng.uniformRange(0.5, 1.5));
+  return ops.sum(ops.mul(y, tensor(weights, y.shape)));
+}
+
+const CASES: Record<OpName, Case[]> = {
+  matmul: [
+    { name: 'plain', shapes: [[3, 4], [4, 5]], f: (a, b) => project(ops.matmul(a, b)) },
+    { name: 'tA', shapes: [[4, 3], [4, 5]], f: (a, b) => project(ops.matmul(a, b, { transposeA: true })) },
+    { name: 'tB', shapes: [[3, 4], [5, 4]], f: (a, b) => project(ops.matmul(a, b, { transposeB: true })) },
+    { name: 'tA tB', shapes: [[4, 3], [5, 4]], f: (a, b) => project(ops.matmul(a, b, { transposeA: true, transposeB: true })) },
+    { name: 'bias tanh', shapes: [[3, 4], [4, 5], [5]], f: (a, b, c) => project(ops.matmul(a, b, { bias: c, activation: 'tanh' })) },
+  ],
+  conv2d: [
+    { name: 'same s2 bias', shapes: [[2, 5, 6, 3], [3, 3, 3, 4], [4]], f: (x, w, b) => project(ops.conv2d(x, w, { padding: 'same', strides: 2, bias: b })) },
+    { name: 'valid dilated sigmoid', shapes: [[1, 7, 7, 2], [2, 2, 2, 3]], f: (x, w) => project(ops.conv2d(x, w, { dilations: 2, activation: 'sigmoid' })) },
+  ],
+  depthwiseConv2d: [
+    { name: 'same m2 bias', shapes: [[2, 5, 5, 3], [3, 3, 3, 2], [6]], f: (x, w, b) => project(ops.depthwiseConv2d(x, w, { padding: 'same', bias: b })) },
+  ],
+  maxPool: [{ name: '2x2', shapes: [[2, 4, 6, 3]], f: (x) => project(ops.maxPool(x)) }],
+  avgPool: [{ name: '3x3 s2 same', shapes: [[1, 5, 5, 2]], f: (x) => project(ops.avgPool(x, { poolSize: 3, strides: 2, padding: 'same' })) }],
+  unary: [
+    { name: 'relu', shapes: [[7]], f: (x) => project(ops.relu(x)) },
+    { name: 'elu', shapes: [[7]], f: (x) => project(ops.elu(x)) },
+    { name: 'gelu', shapes: [[7]], f: (x) => project(ops.gelu(x)) },
+    { name: 'swish', shapes: [[7]], f: (x) => project(ops.swish(x)) },
+    { name: 'softplus', shapes: [[7]], f: (x) => project(ops.softplus(x)) },
+    { name: 'log', shapes: [[7]], f: (x) => project(ops.log(x)), range: [0.5, 2] },
+    { name: 'sqrt', shapes: [[7]], f: (x) => project(ops.sqrt(x)), range: [0.5, 2] },
+  ],
+  binary: [
+    { name: 'add bias', shapes: [[3, 4], [4]], f: (a, b) => project(ops.add(a, b)) },
+    { name: 'mul scalar', shapes: [[3, 4], [1]], f: (a, b) => project(ops.mul(a, b)) },
+    { name: 'div', shapes: [[3, 4], [3, 4]], f: (a, b) => project(ops.div(a, b)), range: [0.5, 2] },
+    { name: 'squared difference', shapes: [[5], [5]], f: (a, b) => project(ops.squaredDifference(a, b)) },
+  ],
+  scaleShift: [{ name: 'scale', shapes: [[6]], f: (x) => project(ops.scaleShift(x, -2.5, 1)) }],
+  softmax: [{ name: 'rows', shapes: [[3, 5]], f: (x) => project(ops.softmax(x)) }],
+  reduce: [
+    { name: 'sum axis 1', shapes: [[3, 4, 2]], f: (x) => project(ops.sum(x, { axis: 1 })) },
+    { name: 'mean all', shapes: [[3, 4]], f: (x) => ops.mean(x) },
+    { name: 'max axis 0', shapes: [[4, 3]], f: (x) => project(ops.max(x, { axis: 0 })) },
+  ],
+  softmaxCrossEntropy: [{
+    name: 'soft labels', shapes: [[4, 5]],
+    f: (x) => project(ops.softmaxCrossEntropy(x, ops.softmax(tensor(new Float32Array(20).map((_, i) => Math.sin(i)), [4, 5]))).loss),
+  }],
+  sparseSoftmaxCrossEntropy: [{
+    name: 'labels', shapes: [[4, 5]],
+    f: (x) => project(ops.sparseSoftmaxCrossEntropy(x, tensor([0, 4, 2, 2], [4], 'int32')).loss),
+  }],
+  reshape: [{ name: 'view', shapes: [[2, 6]], f: (x) => project(ops.softmax(x.reshape([3, 4]))) }],
+};
+
+function checkCase(op: OpName, c: Case): void {
+  const rng = new Random(42);
+  const [low, high] = c.range ?? [-1.5, 1.5];
+  const values = c.shapes.map((s) => Float64Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.uniformRange(low, high)));
+  const inputs = values.map((v, i) => tensor(Float32Array.from(v), c.shapes[i]));
+  const { grads } = valueAndGrads(() => c.f(...inputs), inputs);
+  const evaluate = (vs: Float64Array[]) =>
+    noGrad(() => c.f(...vs.map((v, i) => tensor(Float32Array.from(v), c.shapes[i]))).dataSync()[0]);
+  const eps = 1e-2;
+  values.forEach((v, k) => {
+    const analytic = grads[k].dataSync();
+    for (let i = 0; i < v.length; i++) {
+      const saved = v[i];
+      v[i] = saved + eps;
+      const up = evaluate(values);
+      v[i] = saved - eps;
+      const down = evaluate(values);
+      v[i] = saved;
+      const numeric = (up - down) / (2 * eps);
+      const tol = 2e-2 * Math.max(1, Math.abs(numeric));
+      if (!(Math.abs(analytic[i] - numeric) <= tol)) {
+        throw new Error(`${op} (${c.name}): input ${k} of shape [${c.shapes[k]}], index ${i}: tape gradient ${analytic[i]}, finite difference ${numeric}`);
+      }
+    }
+  });
+}
+
+describe('gradients match central finite differences', () => {
+  it('every differentiable op has cases', () => {
+    for (const op of DIFFERENTIABLE_OPS) expect(CASES[op].length, op).toBeGreaterThan(0);
+  });
+  for (const op of Object.keys(CASES) as OpName[]) {
+    for (const c of CASES[op]) it(`${op}: ${c.name}`, () => checkCase(op, c));
+  }
+});
+
+describe('valueAndGrads', () => {
+  it('accumulates gradients of a tensor used twice and zero-fills unused ones', () => {
+    const x = tensor([1, 2, 3]);
+    const unused = tensor([5]);
+    const { value, grads } = valueAndGrads(() => ops.sum(ops.mul(x, x)), [x, unused]);
+    expect(value.dataSync()[0]).toBe(14);
+    expect(Array.from(grads[0].dataSync())).toEqual([2, 4, 6]);
+    expect(Array.from(grads[1].dataSync())).toEqual([0]);
+  });
+
+  it('rejects a non-scalar result without dy', () => {
+    const x = tensor([1, 2]);
+    expect(() => valueAndGrads(() => ops.relu(x), [x])).toThrow('kerasm.valueAndGrads: expected f to return a scalar (or pass dy), got shape [2]');
+  });
+});
