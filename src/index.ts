@@ -3,6 +3,22 @@
 export { init, getBackend, setBackend, createBackend, createBackendAsync, createReferenceBackend } from './backend/backend.js';
 export type { Backend, BackendFlavor, BackendOptions } from './backend/backend.js';
 export { OutOfMemoryError } from './backend/heap.js';
-export { Tensor, tensor, type DType, type Shape } from './tensor.js';
+export { Tensor, tensor, StepArena, type DType, type Shape } from './tensor.js';
 export { zeros, ones, fill } from './ops/elementwise.js';
 export * as ops from './ops/index.js';
+export { valueAndGrads, grad } from './autodiff/backprop.js';
+export { noGrad } from './autodiff/tape.js';
+export { setRandomSeed } from './util/seed.js';
+
+export * from './layers/index.js';
+export * as layers from './layers/index.js';
+export { Model, type ModelArgs } from './models/model.js';
+export { Sequential, type SequentialArgs } from './models/sequential.js';
+export { SGD, Adam, AdamW, RMSprop, Adagrad, Optimizer, exponentialDecay, cosineDecay } from './training/optimizers.js';
+export * as losses from './training/losses.js';
+export * as metrics from './training/metrics.js';
+export {
+  Callback, History, EarlyStopping, ReduceLROnPlateau, TerminateOnNaN, LambdaCallback, CSVLogger,
+  type Logs,
+} from './training/callbacks.js';
+export type { CompileArgs, FitArgs, Batch } from './training/fit.js';

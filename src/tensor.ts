@@ -86,6 +86,17 @@ export class StepArena {
 
 let activeArena: StepArena | null = null;
 
+/** Runs `f` with no arena active: its tensors are ordinary, collected ones. */
+export function outsideArena<T>(f: () => T): T {
+  const previous = activeArena;
+  activeArena = null;
+  try {
+    return f();
+  } finally {
+    activeArena = previous;
+  }
+}
+
 function allocStorage(backend: Backend, bytes: number): Storage {
   if (activeArena !== null) return activeArena.take(backend, bytes);
   const ptr = backend.heap.alloc(bytes);
