@@ -4,6 +4,7 @@
 export { Layer, Variable, SymbolicTensor, type LayerArgs, type CallContext, type SymbolicShape } from './layer.js';
 export { Input, InputLayer, Dense, Flatten, Reshape, Dropout, ActivationLayer as Activation } from './core.js';
 export { Conv2D } from './convolutional.js';
+export { Add, Multiply } from './merge.js';
 export { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './pooling.js';
 export * as initializers from './initializers.js';
 export { l1, l2, l1l2, L1L2 } from './regularizers.js';

@@ -42,8 +42,8 @@ export class Model extends Layer {
   outputs: SymbolicTensor[] = [];
   protected order: Node[] = [];
 
-  constructor(args?: ModelArgs, layerArgs: LayerArgs = {}) {
-    super({ ...layerArgs, name: args?.name ?? layerArgs.name }, 'model');
+  constructor(args?: ModelArgs, layerArgs: LayerArgs = {}, defaultName = 'functional') {
+    super({ ...layerArgs, name: args?.name ?? layerArgs.name }, defaultName);
     if (args) this.setGraph(args.inputs, args.outputs);
   }
 

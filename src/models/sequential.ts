@@ -31,7 +31,7 @@ export class Sequential extends Model {
 
   constructor(layersOrArgs: Layer[] | SequentialArgs = {}) {
     const args = Array.isArray(layersOrArgs) ? { layers: layersOrArgs } : layersOrArgs;
-    super(undefined, { name: args.name ?? undefined });
+    super(undefined, { name: args.name ?? undefined }, 'sequential');
     this.built = false;
     for (const layer of args.layers ?? []) this.add(layer);
   }
