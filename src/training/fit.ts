@@ -252,6 +252,7 @@ export async function fit(
     model.checkInputs(xs.map((t) => t));
     xs.forEach((t, i) => checkFinite(t, `x[${i}]`));
     ys.forEach((t, i) => checkFinite(t, `y[${i}]`));
+    ys.forEach((t, i) => c.losses[i]?.validateTargets?.(t, model.outputs[i].shape));
     train = { xs, ys, n };
     if (args.validationSplit) ({ train, val } = splitValidation(xs, ys, n, args.validationSplit));
   }

@@ -5,7 +5,11 @@ import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
 import { formatShape, tensor, type Tensor } from '../tensor.js';
 
-export type LossFn = ((yTrue: Tensor, yPred: Tensor) => Tensor) & { lossName: string };
+export type LossFn = ((yTrue: Tensor, yPred: Tensor) => Tensor) & {
+  lossName: string;
+  /** Checks a whole target set once before training, so errors name the dataset's sample. */
+  validateTargets?: (y: Tensor, outputShape: readonly (number | null)[]) => void;
+};
 
 const EPSILON = 1e-7; // Keras backend epsilon, used to clip probabilities
 
@@ -61,7 +65,7 @@ export function categoricalCrossentropy(options: { fromLogits?: boolean; labelSm
 }
 
 export function sparseCategoricalCrossentropy(options: { fromLogits?: boolean } = {}): LossFn {
-  return named('sparse_categorical_crossentropy', (yTrue, yPred) => {
+  const loss = named('sparse_categorical_crossentropy', (yTrue, yPred) => {
     if (yPred.rank !== 2) fail('sparse_categorical_crossentropy', `expected predictions of shape [N, classes], got ${formatShape(yPred.shape)}`);
     const [n, classes] = yPred.shape;
     const labels = classLabels('sparse_categorical_crossentropy', yTrue, classes);
@@ -73,6 +77,11 @@ export function sparseCategoricalCrossentropy(options: { fromLogits?: boolean } 
     const logp = ops.log(clipProbabilities(yPred));
     return ops.neg(ops.sum(ops.mul(logp, tensor(oneHot, [n, classes])), { axis: 1 }));
   });
+  loss.validateTargets = (y, outputShape) => {
+    const classes = outputShape[outputShape.length - 1];
+    if (classes !== null) classLabels('sparse_categorical_crossentropy', y, classes);
+  };
+  return loss;
 }
 
 export function binaryCrossentropy(options: { fromLogits?: boolean } = {}): LossFn {
