@@ -1,0 +1,108 @@
+// Normalization layers.
+
+import { noGrad } from '../autodiff/tape.js';
+import { fail } from '../ops/check.js';
+import * as ops from '../ops/index.js';
+import { tensor, type Tensor } from '../tensor.js';
+import type { InitializerLike } from './initializers.js';
+import { Layer, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable } from './layer.js';
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  /** Only the last axis (channels) is supported, Keras's default. */
+  axis?: -1;
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: InitializerLike;
+  gammaInitializer?: InitializerLike;
+  movingMeanInitializer?: InitializerLike;
+  movingVarianceInitializer?: InitializerLike;
+}
+
+/**
+ * Normalizes each channel (last axis) by the batch's mean and variance while training, and by
+ * moving averages of them at inference (Keras BatchNormalization).
+ */
+export class BatchNormalization extends Layer {
+  readonly className = 'BatchNormalization';
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  private readonly args: BatchNormalizationArgs;
+  gamma?: Variable;
+  beta?: Variable;
+  movingMean!: Variable;
+  movingVariance!: Variable;
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args, 'batch_normalization');
+    if (args.axis !== undefined && args.axis !== -1) fail('BatchNormalization', `expected axis -1 (channels last), got ${args.axis}`);
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.args = args;
+  }
+
+  override build([shape]: SymbolicShape[]): void {
+    const channels = shape[shape.length - 1];
+    if (channels === null) fail('BatchNormalization', `expected a known last axis for layer '${this.name}', got ${formatSymbolicShape(shape)}`);
+    const c = [channels];
+    if (this.scale) this.gamma = this.addWeight('gamma', { shape: c, initializer: this.args.gammaInitializer ?? 'ones' });
+    if (this.center) this.beta = this.addWeight('beta', { shape: c, initializer: this.args.betaInitializer ?? 'zeros' });
+    this.movingMean = this.addWeight('moving_mean', { shape: c, initializer: this.args.movingMeanInitializer ?? 'zeros', trainable: false });
+    this.movingVariance = this.addWeight('moving_variance', { shape: c, initializer: this.args.movingVarianceInitializer ?? 'ones', trainable: false });
+  }
+
+  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
+    return shape;
+  }
+
+  call([x]: Tensor[], ctx: CallContext): Tensor {
+    const channels = x.shape[x.rank - 1];
+    const rows = x.reshape([-1, channels]);
+    let y: Tensor;
+    if (ctx.training) {
+      const mean = ops.mean(rows, { axis: 0 });
+      const centered = ops.sub(rows, mean);
+      const variance = ops.mean(ops.square(centered), { axis: 0 });
+      const inv = ops.reciprocal(ops.sqrt(ops.scaleShift(variance, 1, this.epsilon)));
+      y = ops.mul(centered, inv);
+      noGrad(() => this.updateMoving(mean.dataSync() as Float32Array, variance.dataSync() as Float32Array));
+      if (this.gamma) y = ops.mul(y, this.gamma.value);
+      if (this.beta) y = ops.add(y, this.beta.value);
+    } else {
+      // y = x * s + t with s = gamma / sqrt(var + eps), t = beta - mean * s, folded per channel.
+      const mm = this.movingMean.read();
+      const mv = this.movingVariance.read();
+      const gamma = this.gamma?.read();
+      const beta = this.beta?.read();
+      const s = new Float32Array(channels);
+      const t = new Float32Array(channels);
+      for (let c = 0; c < channels; c++) {
+        s[c] = (gamma ? gamma[c] : 1) / Math.sqrt(mv[c] + this.epsilon);
+        t[c] = (beta ? beta[c] : 0) - mm[c] * s[c];
+      }
+      y = ops.add(ops.mul(rows, tensor(s, [channels])), tensor(t, [channels]));
+    }
+    return y.reshape(x.shape);
+  }
+
+  private updateMoving(mean: Float32Array, variance: Float32Array): void {
+    const m = this.momentum;
+    const mm = this.movingMean.read();
+    const mv = this.movingVariance.read();
+    for (let c = 0; c < mm.length; c++) {
+      mm[c] = mm[c] * m + mean[c] * (1 - m);
+      mv[c] = mv[c] * m + variance[c] * (1 - m);
+    }
+    this.movingMean.assign(mm);
+    this.movingVariance.assign(mv);
+  }
+
+  override getConfig() {
+    return { ...super.getConfig(), axis: -1, momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale };
+  }
+}
