@@ -8,6 +8,7 @@ import { binaryGrad, reduceGrad, unaryGrad } from '../ops/backward.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from '../ops/conv.js';
 import { scaleShift, softmaxGrad } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
+import { gatherGrad, inversePermutation, pad, slice, split, sumToShape, transpose } from '../ops/movement.js';
 import { avgPoolGrad, maxPoolGrad } from '../ops/pool.js';
 import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy, sum } from '../ops/reduce.js';
 import type { OpName, TapeEntry } from './tape.js';
@@ -73,6 +74,14 @@ export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
     undefined,
   ],
   reshape: ({ inputs: [x] }, dy) => [dy.reshape(x.shape)],
+  transpose: ({ attrs: { perm } }, dy) => [transpose(dy, inversePermutation(perm))],
+  slice: ({ inputs: [x], attrs: { begin } }, dy) => [
+    pad(dy, x.shape.map((d, i): [number, number] => [begin[i], d - begin[i] - dy.shape[i]])),
+  ],
+  pad: ({ inputs: [x], attrs: { paddings } }, dy) => [slice(dy, paddings.map(([before]) => before), x.shape)],
+  concat: ({ inputs, attrs: { axis } }, dy) => split(dy, inputs.map((t) => t.shape[axis]), axis),
+  broadcastTo: ({ inputs: [x] }, dy) => [sumToShape(dy, x.shape)],
+  gather: ({ inputs: [x, indices], attrs: { axis } }, dy) => [gatherGrad(dy, indices, x.shape, axis), undefined],
 };
 
 /** Ops whose rule is defined (for the generated docs table and its test). */

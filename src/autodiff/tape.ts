@@ -21,6 +21,12 @@ export interface OpAttrs {
   softmaxCrossEntropy: Record<string, never>;
   sparseSoftmaxCrossEntropy: Record<string, never>;
   reshape: Record<string, never>;
+  transpose: { perm: number[] };
+  slice: { begin: number[] };
+  pad: { paddings: [number, number][] };
+  concat: { axis: number };
+  broadcastTo: Record<string, never>;
+  gather: { axis: number };
 }
 
 export interface WindowAttrs {

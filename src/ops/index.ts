@@ -16,4 +16,8 @@ export {
   clipByGlobalNorm, type ReduceOptions,
 } from './reduce.js';
 export { sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate } from './optim.js';
+export {
+  transpose, slice, split, pad, concat, stack, unstack, expandDims, squeeze, broadcastTo, tile,
+  upSampling2d, gather, oneHot,
+} from './movement.js';
 export type { ActivationName } from './activations.js';

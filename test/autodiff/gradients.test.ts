@@ -74,6 +74,31 @@ const CASES: Record<OpName, Case[]> = {
     f: (x) => project(ops.sparseSoftmaxCrossEntropy(x, tensor([0, 4, 2, 2], [4], 'int32')).loss),
   }],
   reshape: [{ name: 'view', shapes: [[2, 6]], f: (x) => project(ops.softmax(x.reshape([3, 4]))) }],
+  transpose: [
+    { name: 'reverse', shapes: [[3, 5]], f: (x) => project(ops.transpose(x)) },
+    { name: 'perm 2 0 1', shapes: [[2, 3, 4]], f: (x) => project(ops.transpose(x, [2, 0, 1])) },
+  ],
+  slice: [
+    { name: 'window', shapes: [[3, 4, 5]], f: (x) => project(ops.slice(x, [1, 0, 2], [2, -1, 2])) },
+    { name: 'split', shapes: [[4, 6]], f: (x) => { const [a, b] = ops.split(x, [2, -1], 1); return ops.add(project(a), project(ops.square(b))); } },
+    { name: 'unstack', shapes: [[3, 4]], f: (x) => { const [a, , c] = ops.unstack(x, 0); return project(ops.mul(a, c)); } },
+  ],
+  pad: [{ name: 'value 0.5', shapes: [[3, 4]], f: (x) => project(ops.pad(x, [[1, 2], [0, 3]], 0.5)) }],
+  concat: [
+    { name: 'axis 1', shapes: [[2, 3], [2, 1], [2, 4]], f: (a, b, c) => project(ops.concat([a, b, c], 1)) },
+    { name: 'axis -3', shapes: [[1, 2, 3], [2, 2, 3]], f: (a, b) => project(ops.concat([a, b], -3)) },
+    { name: 'stack', shapes: [[3, 2], [3, 2]], f: (a, b) => project(ops.stack([a, b], 1)) },
+  ],
+  broadcastTo: [
+    { name: 'column', shapes: [[3, 1]], f: (x) => project(ops.broadcastTo(x, [2, 3, 4])) },
+    { name: 'centre rows', shapes: [[3, 4]], f: (x) => project(ops.sub(x, ops.broadcastTo(ops.mean(x, { axis: 1, keepDims: true }), [3, 4]))) },
+    { name: 'tile', shapes: [[2, 3]], f: (x) => project(ops.tile(x, [3, 2])) },
+    { name: 'upSampling2d', shapes: [[1, 2, 3, 2]], f: (x) => project(ops.upSampling2d(x, [2, 3])) },
+  ],
+  gather: [
+    { name: 'repeated rows', shapes: [[5, 3]], f: (x) => project(ops.gather(x, tensor([4, 0, 4, 2, 4], [5], 'int32'))) },
+    { name: 'axis 1, 2d indices', shapes: [[2, 4, 3]], f: (x) => project(ops.gather(x, tensor([3, 0, 3, 1], [2, 2], 'int32'), 1)) },
+  ],
 };
 
 function checkCase(op: OpName, c: Case): void {
