@@ -22,3 +22,5 @@ export {
   type Logs,
 } from './training/callbacks.js';
 export type { CompileArgs, FitArgs, Batch } from './training/fit.js';
+export { loadModel, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
+export * as io from './io/index.js';

@@ -253,7 +253,7 @@ export class SeparableConv2D extends Layer {
   }
 
   override getConfig() {
-    return { ...super.getConfig(), filters: this.args.filters, kernelSize: this.depthwise.kernelSize, strides: this.depthwise.strides, padding: this.depthwise.padding, depthMultiplier: this.depthwise.depthMultiplier, activation: this.pointwise.activation.name };
+    return { ...super.getConfig(), filters: this.args.filters, kernelSize: this.depthwise.kernelSize, strides: this.depthwise.strides, padding: this.depthwise.padding, dilationRate: this.depthwise.dilationRate, depthMultiplier: this.depthwise.depthMultiplier, activation: this.pointwise.activation.name, useBias: this.pointwise.useBias };
   }
 }
 

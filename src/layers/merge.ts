@@ -48,3 +48,57 @@ export class Multiply extends Merge {
     return ops.mul(a, b);
   }
 }
+
+/**
+ * Joins its inputs along one axis (the last by default); every other axis must agree.
+ * @example
+ * ```ts
+ * const a = Input({ shape: [4] });
+ * const b = Input({ shape: [3] });
+ * new Concatenate().apply([a, b]); // (None, 7)
+ * ```
+ */
+export class Concatenate extends Layer {
+  readonly className = 'Concatenate';
+  readonly axis: number;
+
+  constructor(args: LayerArgs & { axis?: number } = {}) {
+    super(args, 'concatenate');
+    this.axis = args.axis ?? -1;
+    if (!Number.isInteger(this.axis)) fail('Concatenate', `expected an integer axis, got ${args.axis}`);
+  }
+
+  /** The axis as a non-negative index into shapes of rank `rank`. */
+  private resolve(rank: number): number {
+    return this.axis < 0 ? this.axis + rank : this.axis;
+  }
+
+  protected override checkInputShapes(shapes: SymbolicShape[]): void {
+    const got = () => shapes.map(formatSymbolicShape).join(' and ');
+    if (shapes.length < 2) fail('Concatenate', `expected at least 2 inputs for layer '${this.name}', got ${shapes.length}`);
+    const rank = shapes[0].length;
+    const a = this.resolve(rank);
+    if (a < 1 || a >= rank) {
+      fail('Concatenate', `expected axis in [1, ${rank - 1}] or [${-(rank - 1)}, -1] (not the batch axis) for inputs of rank ${rank} in layer '${this.name}', got ${this.axis}`);
+    }
+    for (const s of shapes) {
+      const agree = s.length === rank && s.every((d, k) => k === 0 || k === a || d === null || shapes[0][k] === null || d === shapes[0][k]);
+      if (!agree) fail('Concatenate', `expected inputs that agree on every axis but ${a} for layer '${this.name}', got ${got()}`);
+    }
+  }
+
+  computeOutputShape(shapes: SymbolicShape[]): SymbolicShape {
+    const a = this.resolve(shapes[0].length);
+    const out = shapes[0].slice();
+    out[a] = shapes.some((s) => s[a] === null) ? null : shapes.reduce((n, s) => n + (s[a] as number), 0);
+    return out;
+  }
+
+  call(inputs: Tensor[]): Tensor {
+    return ops.concat(inputs, this.resolve(inputs[0].rank));
+  }
+
+  override getConfig() {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}

@@ -106,3 +106,86 @@ export class BatchNormalization extends Layer {
     return { ...super.getConfig(), axis: -1, momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale };
   }
 }
+
+export interface LayerNormalizationArgs extends LayerArgs {
+  /** Only the last axis is supported, Keras's default. */
+  axis?: -1;
+  epsilon?: number;
+  /** Add the learned offset beta. */
+  center?: boolean;
+  /** Multiply by the learned scale gamma. */
+  scale?: boolean;
+  betaInitializer?: InitializerLike;
+  gammaInitializer?: InitializerLike;
+}
+
+/**
+ * Normalizes each sample over its last axis to mean 0 and variance 1, then scales by gamma and
+ * shifts by beta (both of the last axis's size). Unlike BatchNormalization it uses no batch
+ * statistics, so training and inference compute the same thing.
+ * @example
+ * ```ts
+ * new LayerNormalization({ epsilon: 1e-6 }) // [batch, steps, features], over features
+ * ```
+ */
+export class LayerNormalization extends Layer {
+  readonly className = 'LayerNormalization';
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  private readonly args: LayerNormalizationArgs;
+  gamma?: Variable;
+  beta?: Variable;
+
+  constructor(args: LayerNormalizationArgs = {}) {
+    super(args, 'layer_normalization');
+    if (args.axis !== undefined && args.axis !== -1) fail('LayerNormalization', `expected axis -1 (the last axis), got ${JSON.stringify(args.axis)}`);
+    this.epsilon = args.epsilon ?? 1e-3;
+    if (!(this.epsilon > 0)) fail('LayerNormalization', `expected epsilon > 0, got ${args.epsilon}`);
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.args = args;
+  }
+
+  protected override checkInputShapes(shapes: SymbolicShape[]): void {
+    if (shapes.length !== 1 || shapes[0].length < 2) {
+      fail('LayerNormalization', `expected one input of rank >= 2 for layer '${this.name}', got ${shapes.map(formatSymbolicShape).join(', ')}`);
+    }
+    const last = shapes[0][shapes[0].length - 1];
+    const built = this.gamma ?? this.beta;
+    if (built && last !== built.shape[0]) {
+      fail('LayerNormalization', `expected input with last axis ${built.shape[0]} for layer '${this.name}', got shape ${formatSymbolicShape(shapes[0])}`);
+    }
+  }
+
+  override build([shape]: SymbolicShape[]): void {
+    const features = shape[shape.length - 1];
+    if (features === null) fail('LayerNormalization', `expected a known last axis for layer '${this.name}', got ${formatSymbolicShape(shape)}`);
+    if (this.scale) this.gamma = this.addWeight('gamma', { shape: [features], initializer: this.args.gammaInitializer ?? 'ones' });
+    if (this.center) this.beta = this.addWeight('beta', { shape: [features], initializer: this.args.betaInitializer ?? 'zeros' });
+  }
+
+  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
+    return shape;
+  }
+
+  call([x]: Tensor[]): Tensor {
+    const features = x.shape[x.rank - 1];
+    const rows = x.reshape([-1, features]);
+    const shape = rows.shape;
+    // Statistics are [rows, 1]; broadcastTo spreads them over the row (binary ops broadcast a
+    // suffix only). The variance is the biased one, as in Keras.
+    const mean = ops.mean(rows, { axis: 1, keepDims: true });
+    const centered = ops.sub(rows, ops.broadcastTo(mean, shape));
+    const variance = ops.mean(ops.square(centered), { axis: 1, keepDims: true });
+    const inv = ops.reciprocal(ops.sqrt(ops.scaleShift(variance, 1, this.epsilon)));
+    let y = ops.mul(centered, ops.broadcastTo(inv, shape));
+    if (this.gamma) y = ops.mul(y, this.gamma.value);
+    if (this.beta) y = ops.add(y, this.beta.value);
+    return y.reshape(x.shape);
+  }
+
+  override getConfig() {
+    return { ...super.getConfig(), axis: -1, epsilon: this.epsilon, center: this.center, scale: this.scale };
+  }
+}

@@ -12,6 +12,9 @@ import {
 import type { Logs } from '../training/callbacks.js';
 import type { History } from '../training/callbacks.js';
 import * as training from '../training/fit.js';
+import { loadWeightsInto, type LoadWeightsOptions } from '../io/load_weights.js';
+import { saveModel, type SaveOptions } from '../io/save.js';
+import type { IOHandler } from '../io/types.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -259,6 +262,40 @@ export class Model extends Layer {
   /** One optimizer step on one batch; returns its loss. */
   trainOnBatch(x: training.Data, y: training.Data): number {
     return training.trainOnBatch(this, x, y);
+  }
+
+  // ---- Saving and loading (src/io) ----------------------------------------------------------
+
+  /**
+   * Saves the model in the TensorFlow.js Layers format (model.json plus weight files), which
+   * `loadModel` and TensorFlow.js's `tf.loadLayersModel` both read. Destinations: `file://dir`
+   * (Node), `indexeddb://name` and `downloads://name` (browsers), or a handler.
+   * (`io.saveModel(model, destination)` does the same and returns the byte counts.)
+   * @example
+   * ```ts
+   * await model.save('file://./my-model'); // my-model/model.json, my-model/weights.bin
+   * const copy = await loadModel('file://./my-model/model.json');
+   * ```
+   */
+  async save(destination: string | IOHandler, options?: SaveOptions): Promise<void> {
+    await saveModel(this, destination, options);
+  }
+
+  /**
+   * Loads saved weights into this model (same architecture). Every weight is checked before
+   * any is written, so on error the model is unchanged.
+   * @example
+   * ```ts
+   * await model.loadWeights('file://./checkpoint/model.json');
+   * ```
+   */
+  loadWeights(source: string | IOHandler, options?: LoadWeightsOptions): Promise<void> {
+    return loadWeightsInto(this, source, options);
+  }
+
+  /** The arguments of the last compile(): saved with the model as its training config. */
+  get compileArgs(): training.CompileArgs | null {
+    return this.pendingCompile;
   }
 
   /** Sequential models without an input shape build themselves from the first data seen. */

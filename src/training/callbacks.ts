@@ -12,7 +12,7 @@ export interface TrainingTarget {
   getWeights(): Tensor[];
   setWeights(weights: readonly Tensor[]): void;
   optimizer?: { learningRate: number };
-  save?(path: string): Promise<void>;
+  save?(path: string): Promise<unknown>;
 }
 
 export interface TrainingParams {

@@ -36,6 +36,16 @@ export const LAYER_ROWS: Record<string, Row> = {
   BatchNormalization: { make: () => new layers.BatchNormalization(), inputs: [[4, 2, 3]] },
   Add: { make: () => new layers.Add(), inputs: [[2, 3], [2, 3]] },
   Multiply: { make: () => new layers.Multiply(), inputs: [[2, 3], [2, 3]] },
+  Concatenate: { make: () => new layers.Concatenate(), inputs: [[2, 2, 3], [2, 2, 1]] },
+  LayerNormalization: { make: () => new layers.LayerNormalization({ gammaInitializer: 'glorotUniform', betaInitializer: 'glorotUniform' }), inputs: [[2, 3, 4]] },
+  ZeroPadding2D: { make: () => new layers.ZeroPadding2D({ padding: [[1, 0], [2, 1]] }), inputs: [[1, 2, 3, 2]] },
+  UpSampling2D: { make: () => new layers.UpSampling2D({ size: [2, 3] }), inputs: [[1, 2, 2, 2]] },
+  // Ids in (-1, 1) truncate to 0: the table's row 0 gets gradients, the ids none.
+  Embedding: { make: () => new layers.Embedding({ inputDim: 3, outputDim: 2 }), inputs: [[2, 3]] },
+  SimpleRNN: { make: () => new layers.SimpleRNN({ units: 2, returnSequences: true }), inputs: [[2, 3, 2]] },
+  LSTM: { make: () => new layers.LSTM({ units: 2, biasInitializer: 'glorotUniform' }), inputs: [[2, 3, 2]] },
+  GRU: { make: () => new layers.GRU({ units: 2, returnSequences: true, biasInitializer: 'glorotUniform' }), inputs: [[2, 3, 2]] },
+  Bidirectional: { make: () => new layers.Bidirectional({ layer: new layers.LSTM({ units: 2, returnSequences: true }) }), inputs: [[2, 3, 2]] },
 };
 
 function project(y: Tensor): Tensor {
@@ -57,16 +67,18 @@ function check(name: string, row: Row): void {
   const evaluate = () => noGrad(() => forward(inputs).dataSync()[0]);
   watched.forEach((t, k) => {
     const what = k < inputs.length ? `input ${k}` : `weight '${weights[k - inputs.length].name}'`;
-    const heap = t.backend.heap.f32;
+    // The view is taken afresh for every write: a forward pass may grow the memory, which
+    // detaches earlier views (writes to them would silently do nothing).
+    const heap = () => t.backend.heap.f32;
     const base = t.ptr >> 2;
     const analytic = grads[k].dataSync();
     for (let i = 0; i < t.size; i++) {
-      const saved = heap[base + i];
-      heap[base + i] = saved + eps;
+      const saved = heap()[base + i];
+      heap()[base + i] = saved + eps;
       const up = evaluate();
-      heap[base + i] = saved - eps;
+      heap()[base + i] = saved - eps;
       const down = evaluate();
-      heap[base + i] = saved;
+      heap()[base + i] = saved;
       const numeric = (up - down) / (2 * eps);
       if (!(Math.abs(analytic[i] - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)))) {
         throw new Error(`${name}: ${what}, index ${i}: tape gradient ${analytic[i]}, finite difference ${numeric}`);
