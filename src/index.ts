@@ -3,7 +3,7 @@
 export { init, getBackend, setBackend, createBackend, createBackendAsync, createReferenceBackend } from './backend/backend.js';
 export type { Backend, BackendFlavor, BackendOptions } from './backend/backend.js';
 export { OutOfMemoryError } from './backend/heap.js';
-export { Tensor, tensor, StepArena, type DType, type Shape } from './tensor.js';
+export { Tensor, tensor, tidy, StepArena, type DType, type Shape } from './tensor.js';
 export { zeros, ones, fill } from './ops/elementwise.js';
 export * as ops from './ops/index.js';
 export { valueAndGrads, grad } from './autodiff/backprop.js';

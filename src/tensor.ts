@@ -97,6 +97,9 @@ export function outsideArena<T>(f: () => T): T {
   }
 }
 
+/** Storages allocated inside each open tidy() scope, innermost last. */
+const tidyScopes: Storage[][] = [];
+
 function allocStorage(backend: Backend, bytes: number): Storage {
   if (activeArena !== null) return activeArena.take(backend, bytes);
   const ptr = backend.heap.alloc(bytes);
@@ -104,7 +107,43 @@ function allocStorage(backend: Backend, bytes: number): Storage {
   const token = { backend, ptr, freed: false };
   tokens.set(storage, token);
   registry?.register(storage, token, storage);
+  tidyScopes.at(-1)?.push(storage);
   return storage;
+}
+
+type TensorContainer = Tensor | readonly TensorContainer[] | { readonly [key: string]: TensorContainer } | number | string | boolean | null | undefined | void;
+
+function collectStorages(value: unknown, out: Set<unknown>): void {
+  if (value instanceof Tensor) out.add((value as unknown as { storage: Storage }).storage);
+  else if (Array.isArray(value)) for (const v of value) collectStorages(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectStorages(v, out);
+}
+
+/**
+ * Runs `f` and frees every tensor it allocated except those it returns (also inside arrays
+ * or objects), as tfjs's tidy does. The garbage collector frees tensors too, but it does not
+ * see the WebAssembly heap's size, so loops of eager ops are best wrapped in tidy.
+ * @example
+ * ```ts
+ * const y = tidy(() => ops.relu(ops.add(x, b))); // the intermediate sum is freed here
+ * ```
+ */
+export function tidy<T extends TensorContainer>(f: () => T): T {
+  const scope: Storage[] = [];
+  tidyScopes.push(scope);
+  let result: T;
+  try {
+    result = f();
+  } finally {
+    tidyScopes.pop();
+  }
+  const kept = new Set<unknown>();
+  collectStorages(result, kept);
+  for (const storage of scope) {
+    if (kept.has(storage)) tidyScopes.at(-1)?.push(storage);
+    else freeStorage(storage);
+  }
+  return result;
 }
 
 function freeStorage(storage: Storage): void {

@@ -169,3 +169,20 @@ describe('out tensors and memory', () => {
     });
   });
 });
+
+describe('tidy', () => {
+  it('frees intermediates and keeps what is returned', async () => {
+    const { tidy } = await import('../../src/tensor.js');
+    const x = tensor(uniform(1000, 9), [10, 100]);
+    const inUse = wasm.heap.bytesInUse;
+    const kept = tidy(() => {
+      const a = ops.relu(x);
+      const b = ops.add(a, x);
+      return { result: ops.mul(b, b), note: 'n' };
+    });
+    expect(kept.result.isDisposed).toBe(false);
+    expect(wasm.heap.bytesInUse).toBe(inUse + Math.ceil(4000 / 64) * 64);
+    kept.result.dispose();
+    expect(wasm.heap.bytesInUse).toBe(inUse);
+  });
+});
