@@ -158,8 +158,8 @@ export function fileSystem(path: string, options: FileSystemOptions = {}): IOHan
   return {
     async save(artifacts: ModelArtifacts): Promise<SaveResult> {
       needNode('io.fileSystem');
-      const fs = await import('node:fs/promises');
-      const { basename, dirname, join } = await import('node:path');
+      const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+      const { basename, dirname, join } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
       // A path ending in .json names model.json itself; otherwise it is the directory.
       const [dir, jsonName] = path.endsWith('.json') ? [dirname(path), basename(path)] : [path, 'model.json'];
       await fs.mkdir(dir, { recursive: true });
@@ -173,8 +173,8 @@ export function fileSystem(path: string, options: FileSystemOptions = {}): IOHan
 
     async load(): Promise<LoadedArtifacts> {
       needNode('io.fileSystem');
-      const fs = await import('node:fs/promises');
-      const { join, dirname, isAbsolute, normalize, sep } = await import('node:path');
+      const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+      const { join, dirname, isAbsolute, normalize, sep } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
       /** The file's bytes; `what` says what it is in the error when it cannot be read. */
       const read = async (file: string, what: string): Promise<Uint8Array> => {
         try {
