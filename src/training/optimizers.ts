@@ -116,6 +116,11 @@ export abstract class Optimizer {
   }
 }
 
+/** Keras's decoupled weight decay, w -= w * weightDecay * lr, for kernels without it. */
+function decoupledDecay(w: Tensor, lr: number, weightDecay: number): void {
+  if (weightDecay > 0) ops.scaleShift(w, 1 - lr * weightDecay, 0, { out: w });
+}
+
 export interface SGDArgs extends OptimizerArgs {
   momentum?: number;
   nesterov?: boolean;
@@ -205,6 +210,7 @@ export class RMSprop extends Optimizer {
     return 3;
   }
   protected update(w: Tensor, g: Tensor, [ms, mom, mg]: Tensor[], lr: number): void {
+    decoupledDecay(w, lr, this.weightDecay);
     ops.rmspropUpdate(w, g, {
       learningRate: lr, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered,
       meanSquare: ms, moment: this.momentum > 0 ? mom : undefined, meanGrad: this.centered ? mg : undefined,
@@ -237,6 +243,7 @@ export class Adagrad extends Optimizer {
     return this.initialAccumulatorValue;
   }
   protected update(w: Tensor, g: Tensor, [acc]: Tensor[], lr: number): void {
+    decoupledDecay(w, lr, this.weightDecay);
     ops.adagradUpdate(w, g, { learningRate: lr, epsilon: this.epsilon, accumulator: acc });
   }
   override getConfig() {
