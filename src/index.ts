@@ -19,6 +19,7 @@ export * as losses from './training/losses.js';
 export * as metrics from './training/metrics.js';
 export {
   Callback, History, EarlyStopping, ReduceLROnPlateau, TerminateOnNaN, LambdaCallback, CSVLogger,
+  ModelCheckpoint,
   type Logs,
 } from './training/callbacks.js';
 export type { CompileArgs, FitArgs, Batch } from './training/fit.js';

@@ -265,3 +265,48 @@ export class CSVLogger extends Callback {
     this.write(`${this.keys.map((k) => row[k as keyof typeof row] ?? '').join(this.separator)}\n`);
   }
 }
+
+export interface ModelCheckpointArgs {
+  /**
+   * Where to save, as for model.save(): 'file://dir' in Node, 'indexeddb://name' or
+   * 'downloads://name' in browsers. `{epoch}` and any log key (`{val_loss}`) are filled in.
+   */
+  filepath: string;
+  monitor?: string;
+  /** Save only when `monitor` improves on the best so far. */
+  saveBestOnly?: boolean;
+  mode?: Mode;
+  /** Save every this many epochs (default 1). */
+  saveFreq?: number;
+}
+
+/** Saves the model after epochs, optionally only when the monitored value improves. */
+export class ModelCheckpoint extends Callback {
+  private readonly args: ModelCheckpointArgs;
+  private readonly better: (c: number, b: number, d: number) => boolean;
+  private best = NaN;
+  /** Paths written so far. */
+  readonly saved: string[] = [];
+
+  constructor(args: ModelCheckpointArgs) {
+    super();
+    if (typeof args.filepath !== 'string' || args.filepath === '') fail('ModelCheckpoint', `expected a filepath string, got ${String(args.filepath)}`);
+    this.args = args;
+    this.better = improvement(args.monitor ?? 'val_loss', args.mode ?? 'auto');
+  }
+
+  override async onEpochEnd(epoch: number, logs: Logs = {}) {
+    if ((epoch + 1) % (this.args.saveFreq ?? 1) !== 0) return;
+    if (this.args.saveBestOnly) {
+      const current = monitored(this.args.monitor ?? 'val_loss', logs, 'ModelCheckpoint');
+      if (current === undefined) return;
+      if (!Number.isNaN(this.best) && !this.better(current, this.best, 0)) return;
+      this.best = current;
+    }
+    if (!this.model.save) fail('ModelCheckpoint', 'expected a model that can save()');
+    const path = this.args.filepath.replace(/\{(\w+)\}/g, (_, key: string) =>
+      key === 'epoch' ? String(epoch + 1) : logs[key] !== undefined ? logs[key].toFixed(4) : `{${key}}`);
+    await this.model.save(path);
+    this.saved.push(path);
+  }
+}
