@@ -15,7 +15,7 @@ export function backprop(tape: Tape, output: Tensor, dy: Tensor, watched: readon
       const g = grads.get(entry.output);
       if (g === undefined) continue;
       const rule = GRADIENTS[entry.op] as GradientRule<OpName>;
-      const inputGrads = rule(entry, g);
+      const inputGrads = rule(entry, g, entry.inputs.map((t) => tape.tracks(t)));
       entry.inputs.forEach((input, k) => {
         const gi = inputGrads[k];
         if (gi === undefined || !tape.tracks(input)) return;

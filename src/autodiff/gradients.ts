@@ -13,8 +13,12 @@ import { avgPoolGrad, maxPoolGrad } from '../ops/pool.js';
 import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy, sum } from '../ops/reduce.js';
 import type { OpName, TapeEntry } from './tape.js';
 
+/**
+ * `needs[i]` says whether input i's gradient is used; rules of expensive ops skip the others
+ * (a model's input never needs one, so the first conv's backward-data pass is not run).
+ */
 export type GradientRule<K extends OpName> = (
-  entry: TapeEntry<K>, dy: Tensor,
+  entry: TapeEntry<K>, dy: Tensor, needs: readonly boolean[],
 ) => (Tensor | undefined)[];
 
 /** The bias gradient of an op whose output's last axis is the bias axis. */
@@ -36,25 +40,25 @@ function scaleRows(rows: Tensor, scale: Tensor): Tensor {
 }
 
 export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
-  matmul: ({ inputs: [a, b, bias], attrs: { transposeA: tA, transposeB: tB } }, dy) => {
+  matmul: ({ inputs: [a, b, bias], attrs: { transposeA: tA, transposeB: tB } }, dy, needs) => {
     // see: the four cases of d(op(A) op(B)) in e.g. The Matrix Cookbook, section 2.4
-    const da = tA
+    const da = !needs[0] ? undefined : tA
       ? matmul(b, dy, { transposeA: tB, transposeB: true })
       : matmul(dy, b, { transposeB: !tB });
-    const db = tB
+    const db = !needs[1] ? undefined : tB
       ? matmul(dy, a, { transposeA: true, transposeB: tA })
       : matmul(a, dy, { transposeA: !tA });
-    return [da, db, bias ? biasGrad(dy) : undefined];
+    return [da, db, bias && needs[2] ? biasGrad(dy) : undefined];
   },
-  conv2d: ({ inputs: [x, w, bias], attrs }, dy) => [
-    conv2dBackpropInput(dy, w, x.shape, attrs),
-    conv2dBackpropFilter(x, dy, w.shape, attrs),
-    bias ? biasGrad(dy) : undefined,
+  conv2d: ({ inputs: [x, w, bias], attrs }, dy, needs) => [
+    needs[0] ? conv2dBackpropInput(dy, w, x.shape, attrs) : undefined,
+    needs[1] ? conv2dBackpropFilter(x, dy, w.shape, attrs) : undefined,
+    bias && needs[2] ? biasGrad(dy) : undefined,
   ],
-  depthwiseConv2d: ({ inputs: [x, w, bias], attrs }, dy) => [
-    depthwiseConv2dBackpropInput(dy, w, x.shape, attrs),
-    depthwiseConv2dBackpropFilter(x, dy, w.shape, attrs),
-    bias ? biasGrad(dy) : undefined,
+  depthwiseConv2d: ({ inputs: [x, w, bias], attrs }, dy, needs) => [
+    needs[0] ? depthwiseConv2dBackpropInput(dy, w, x.shape, attrs) : undefined,
+    needs[1] ? depthwiseConv2dBackpropFilter(x, dy, w.shape, attrs) : undefined,
+    bias && needs[2] ? biasGrad(dy) : undefined,
   ],
   maxPool: ({ inputs: [x], attrs }, dy) => [maxPoolGrad(dy, x, attrs)],
   avgPool: ({ inputs: [x], attrs }, dy) => [avgPoolGrad(dy, x.shape, attrs)],
