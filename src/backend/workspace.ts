@@ -3,14 +3,63 @@
 
 import type { Window2D } from './geometry.js';
 
+// f32_gemm's blocking (assembly/gemm.ts): packed B panels (GEMM_KC x GEMM_NC floats), packed A
+// panels (GEMM_MC x GEMM_KC floats) and one 4x8 edge tile. Must match the constants there.
+const GEMM_KC = 256;
+const GEMM_MC = 128;
+const GEMM_NC = 1024;
+const GEMM_EDGE_TILE = 4 * 8;
+
 /** Bytes of packing space f32_gemm needs (independent of the problem size). */
 export function gemmWorkspaceBytes(): number {
-  return 0;
+  return (GEMM_KC * GEMM_NC + GEMM_MC * GEMM_KC + GEMM_EDGE_TILE) * 4;
 }
 
-/** Bytes of scratch f32_conv2d and its backward kernels need for this geometry. */
+/**
+ * Bytes of scratch f32_conv2d and its backward kernels need for this geometry: the largest of
+ * their layouts, drawn in assembly/conv.ts. It depends on the filter and on one image, never on
+ * the batch size N.
+ */
 export function conv2dWorkspaceBytes(g: Window2D, CO: number): number {
-  void g;
-  void CO;
-  return 0;
+  const K = g.KH * g.KW * g.C;
+  if (g.N <= 0 || g.OH <= 0 || g.OW <= 0 || K <= 0 || CO <= 0) return 0;
+  const PIXEL_BLOCK = 64; // as in assembly/conv.ts
+  /** Floats of a zero-bordered copy of one image, when some tap falls outside it. */
+  const paddedImage = (
+    H: number, W: number, C: number, OH: number, OW: number, stride: [number, number],
+    padTop: number, padLeft: number,
+  ): number => {
+    const Hp = (OH - 1) * stride[0] + (g.KH - 1) * g.dilationH + 1;
+    const Wp = (OW - 1) * stride[1] + (g.KW - 1) * g.dilationW + 1;
+    const padded = padTop !== 0 || padLeft !== 0 || Hp > H || Wp > W;
+    return padded ? Hp * Wp * C : 0;
+  };
+  /** Floats of f32_conv2d's work: panels 16 channels wide (8 for a small leftover), bias, runs. */
+  const forward = (
+    H: number, W: number, C: number, CO: number, OH: number, OW: number,
+    stride: [number, number], padTop: number, padLeft: number,
+  ): number => {
+    const rest = CO % 16;
+    const width = CO - rest + (rest === 0 ? 0 : rest <= 8 ? 8 : 16);
+    const image = paddedImage(H, W, C, OH, OW, stride, padTop, padLeft);
+    return width * g.KH * g.KW * C + width + g.KH * g.KW + image;
+  };
+  const strides: [number, number] = [g.strideH, g.strideW];
+  const forwardBytes = forward(g.H, g.W, g.C, CO, g.OH, g.OW, strides, g.padTop, g.padLeft);
+  // Backward data: with stride 1 and C >= 8 (transposedIsConv()), the flipped filter plus a
+  // forward conv of dy in the transposed geometry; otherwise transposed filter panels, depth
+  // offsets and the pixel table.
+  const backwardData =
+    g.strideH === 1 && g.strideW === 1 && g.C >= 8
+      ? K * CO +
+        forward(
+          g.OH, g.OW, CO, g.C, g.H, g.W, [1, 1],
+          (g.KH - 1) * g.dilationH - g.padTop, (g.KW - 1) * g.dilationW - g.padLeft,
+        )
+      : Math.ceil(K / 8) * 8 * CO + K + PIXEL_BLOCK +
+        paddedImage(g.H, g.W, g.C, g.OH, g.OW, strides, g.padTop, g.padLeft);
+  const backwardFilter =
+    K + PIXEL_BLOCK + Math.ceil(CO / 8) * 8 * PIXEL_BLOCK +
+    paddedImage(g.H, g.W, g.C, g.OH, g.OW, strides, g.padTop, g.padLeft);
+  return 4 * Math.max(forwardBytes, backwardData, backwardFilter);
 }
