@@ -25,3 +25,8 @@ export {
 export type { CompileArgs, FitArgs, Batch } from './training/fit.js';
 export { loadModel, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
 export * as io from './io/index.js';
+export * as search from './search/index.js';
+export {
+  Tuner, HyperParameters, RandomSearch, GridSearch, BayesianOptimization, Hyperband, ASHA, RegularizedEvolution,
+  type TunerArgs, type HyperModel, type Trial,
+} from './search/index.js';

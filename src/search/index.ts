@@ -1,0 +1,15 @@
+// Hyperparameter search: spaces, oracles (the algorithms) and the tuner that runs trials.
+
+export {
+  HyperParameters, type HPValue, type HPValues, type HyperParameterSpec, type HyperParametersJSON,
+  type Condition, type RangeOptions, type Sampling,
+} from './hyperparameters.js';
+export { Oracle, type Trial, type TrialRequest, type TrialStatus, type OracleArgs, type OracleState } from './oracles/oracle.js';
+export { RandomSearch } from './oracles/random_search.js';
+export { GridSearch, type GridSearchArgs } from './oracles/grid_search.js';
+export { BayesianOptimization, type BayesianOptimizationArgs } from './oracles/bayesian.js';
+export { Hyperband, type HyperbandArgs } from './oracles/hyperband.js';
+export { ASHA, type ASHAArgs } from './oracles/asha.js';
+export { RegularizedEvolution, type RegularizedEvolutionArgs } from './oracles/regularized_evolution.js';
+export { paretoFront, dominates, inferDirection, type Objective, type ObjectiveLike, type Direction } from './objective.js';
+export { Tuner, type TunerArgs, type HyperModel } from './tuner.js';

@@ -1,0 +1,95 @@
+// ASHA (asynchronous successive halving): rungs of minEpochs, minEpochs·factor, ... up to
+// maxEpochs. A trial that ranks in the top 1/factor of its rung is promoted to the next rung
+// (continuing from its weights); when no trial can be promoted, a new configuration starts at
+// the bottom rung. Unlike Hyperband it never waits for a round to fill, and it runs for as many
+// trials as the tuner allows.
+// see: Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020, algorithm 2.
+
+import { Oracle, type OracleArgs, type OracleState, type Trial, type TrialRequest } from './oracle.js';
+
+export interface ASHAArgs extends OracleArgs {
+  /** Epochs of the top rung. */
+  maxEpochs: number;
+  /** Epochs of the bottom rung (default 1). */
+  minEpochs?: number;
+  /** Reduction factor between rungs (default 3). */
+  factor?: number;
+}
+
+interface AshaState {
+  /** The rung each proposed trial trains to. */
+  rungOf: Record<string, number>;
+  /** Trials already promoted to the next rung. */
+  promoted: string[];
+}
+
+/**
+ * @example
+ * ```ts
+ * const oracle = new ASHA({ maxEpochs: 27, minEpochs: 1, factor: 3 }); // rungs of 1, 3, 9 and 27 epochs
+ * ```
+ */
+export class ASHA extends Oracle {
+  readonly algorithm = 'ASHA';
+  /** Epochs reached at each rung, bottom first. */
+  readonly rungEpochs: number[];
+  readonly factor: number;
+  private state: AshaState = { rungOf: {}, promoted: [] };
+
+  constructor(args: ASHAArgs) {
+    super(args);
+    const min = args.minEpochs ?? 1;
+    this.factor = args.factor ?? 3;
+    if (!Number.isInteger(args.maxEpochs) || args.maxEpochs < 1) throw new Error(`kerasm.ASHA: expected maxEpochs to be a positive integer, got ${args.maxEpochs}`);
+    if (!Number.isInteger(min) || min < 1 || min > args.maxEpochs) throw new Error(`kerasm.ASHA: expected minEpochs an integer in [1, maxEpochs ${args.maxEpochs}], got ${min}`);
+    if (!(this.factor >= 2)) throw new Error(`kerasm.ASHA: expected factor >= 2, got ${this.factor}`);
+    this.rungEpochs = [];
+    for (let e = min; e < args.maxEpochs; e = Math.ceil(e * this.factor)) this.rungEpochs.push(e);
+    this.rungEpochs.push(args.maxEpochs);
+  }
+
+  /** Trials of a rung that may be promoted now: in its top 1/factor and not promoted yet. */
+  private promotable(rung: number): Trial[] {
+    const promoted = new Set(this.state.promoted);
+    const members = this.completed().filter((t) => this.state.rungOf[t.trialId] === rung);
+    return this.byScore(members).slice(0, Math.floor(members.length / this.factor)).filter((t) => !promoted.has(t.trialId));
+  }
+
+  override get resumableTrialIds(): ReadonlySet<string> {
+    const ids = new Set<string>();
+    for (let rung = 0; rung < this.rungEpochs.length - 1; rung++) {
+      const promoted = new Set(this.state.promoted);
+      this.completed().filter((t) => this.state.rungOf[t.trialId] === rung && !promoted.has(t.trialId)).forEach((t) => ids.add(t.trialId));
+    }
+    return ids;
+  }
+
+  populateSpace(trialId: string): TrialRequest | 'exhausted' {
+    // Highest rung first: finishing a good configuration is worth more than starting one.
+    for (let rung = this.rungEpochs.length - 2; rung >= 0; rung--) {
+      const [next] = this.promotable(rung);
+      if (!next) continue;
+      this.state.promoted.push(next.trialId);
+      this.state.rungOf[trialId] = rung + 1;
+      return {
+        values: { ...next.hyperparameters },
+        epochs: this.rungEpochs[rung + 1],
+        initialEpoch: this.rungEpochs[rung],
+        resumedFrom: next.trialId,
+      };
+    }
+    const values = this.sampleUnseen(this.rngFor(trialId));
+    if (values === null) return 'exhausted';
+    this.state.rungOf[trialId] = 0;
+    return { values, epochs: this.rungEpochs[0], initialEpoch: 0 };
+  }
+
+  override getState(): OracleState {
+    return { asha: structuredClone(this.state) };
+  }
+
+  override setState(state: OracleState): void {
+    const a = state.asha as AshaState | undefined;
+    if (a) this.state = structuredClone(a);
+  }
+}

@@ -1,0 +1,137 @@
+// What every search algorithm shares. An oracle proposes the values of the next trial from
+// the space and the results so far; the tuner builds, trains and scores, then reports back.
+// Trials run one at a time: an oracle may assume every earlier proposal has been reported.
+
+import { Random } from '../../util/random.js';
+import {
+  assignActive, HyperParameters, sampleValue, valuesKey, type HPValues,
+} from '../hyperparameters.js';
+
+export type TrialStatus = 'running' | 'completed' | 'failed' | 'invalid';
+
+/** One trial as the tuner records it (and writes to state.json). */
+export interface Trial {
+  trialId: string;
+  hyperparameters: HPValues;
+  /** Each objective's value at the best step (and 'params', 'latency' when measured). */
+  metrics: Record<string, number>;
+  status: TrialStatus;
+  error?: string;
+  /** The first objective's value (averaged over executions); null unless completed. */
+  score: number | null;
+  /** The epoch at which the score was reached. */
+  bestStep: number | null;
+  /** Multi-fidelity oracles: train up to this epoch, starting at initialEpoch. */
+  epochs?: number;
+  initialEpoch?: number;
+  /** Multi-fidelity oracles: the trial whose model this one continues. */
+  resumedFrom?: string;
+  retries?: number;
+}
+
+/** What an oracle asks the tuner to run next. */
+export interface TrialRequest {
+  values: HPValues;
+  epochs?: number;
+  initialEpoch?: number;
+  resumedFrom?: string;
+}
+
+export type OracleState = Record<string, unknown>;
+
+export interface OracleArgs {
+  /** Seeds the oracle's sampling; the tuner's seed is used when absent. */
+  seed?: number;
+  /** Random proposals that may repeat an earlier trial before the oracle gives up. */
+  maxCollisions?: number;
+}
+
+export abstract class Oracle {
+  /** Names the algorithm in state.json, so a resume with another oracle is refused. */
+  abstract readonly algorithm: string;
+  /** The space, grown by the tuner as the hypermodel registers hyperparameters. */
+  space = new HyperParameters();
+  /** Whether a larger score is better (the first objective's direction). */
+  maximize = false;
+  seed: number | undefined;
+  protected readonly maxCollisions: number;
+  /** Every trial reported so far, by id. */
+  protected readonly trials = new Map<string, Trial>();
+  /** Trials whose model a later trial may continue (multi-fidelity oracles). */
+  get resumableTrialIds(): ReadonlySet<string> {
+    return new Set();
+  }
+
+  constructor(args: OracleArgs = {}) {
+    this.seed = args.seed;
+    this.maxCollisions = args.maxCollisions ?? 50;
+  }
+
+  /** The values of the next trial, or 'exhausted' when the algorithm has nothing left to try. */
+  abstract populateSpace(trialId: string): TrialRequest | 'exhausted';
+
+  /** Records a finished trial. */
+  update(trial: Trial): void {
+    this.trials.set(trial.trialId, structuredClone(trial));
+  }
+
+  /** The oracle's own state (what the trials alone do not give back). */
+  getState(): OracleState {
+    return {};
+  }
+
+  /** Restores the state written by getState, after the tuner has replayed update() for every trial. */
+  setState(state: OracleState): void {
+    void state;
+  }
+
+  /** A generator for one proposal: the same seed and trial id give the same numbers, also after a resume. */
+  protected rngFor(trialId: string, salt = 0): Random {
+    // The seed is mixed before the id is hashed in (FNV-1a), so that nearby seeds and ids do
+    // not give the same stream (seed 2, trial 1 against seed 3, trial 0).
+    let h = mix32((this.seed ?? 0) >>> 0);
+    for (const ch of `${trialId}#${salt}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    return new Random(mix32(h));
+  }
+
+  /** Completed trials with a finite score. */
+  protected completed(): Trial[] {
+    return [...this.trials.values()].filter((t) => t.status === 'completed' && Number.isFinite(t.score));
+  }
+
+  /** Sorts best first. */
+  protected byScore(trials: Trial[]): Trial[] {
+    return [...trials].sort((a, b) => (this.maximize ? b.score! - a.score! : a.score! - b.score!));
+  }
+
+  /** Keys (valuesKey) of every reported trial's values. */
+  protected seenKeys(): Set<string> {
+    return new Set([...this.trials.values()].map((t) => valuesKey(t.hyperparameters)));
+  }
+
+  protected seen(values: HPValues, keys: Set<string> = this.seenKeys()): boolean {
+    return keys.has(valuesKey(values));
+  }
+
+  /** Random values of the active hyperparameters. */
+  protected sampleRandom(rng: Random): HPValues {
+    return assignActive(this.space.space, (spec) => sampleValue(spec, rng));
+  }
+
+  /** Random values not tried before, or null after maxCollisions repeats. */
+  protected sampleUnseen(rng: Random): HPValues | null {
+    const keys = this.seenKeys();
+    for (let i = 0; i <= this.maxCollisions; i++) {
+      const values = this.sampleRandom(rng);
+      if (!this.seen(values, keys)) return values;
+    }
+    return null;
+  }
+}
+
+/** The murmur3 finaliser: every input bit affects every output bit. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}

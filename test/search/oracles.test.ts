@@ -1,0 +1,241 @@
+// Oracles on cheap synthetic objectives (functions of the hyperparameters, no training):
+// seeded determinism, grid exhaustion, Bayesian optimization against random search, and
+// Hyperband's brackets and promotions.
+
+import { describe, expect, it } from 'vitest';
+import {
+  ASHA, BayesianOptimization, RegularizedEvolution, GridSearch, HyperParameters, Hyperband, RandomSearch,
+  type HPValues, type Oracle, type Trial,
+} from '../../src/search/index.js';
+
+/** Gives the oracle the space that `define` registers (what the tuner does after a build). */
+function withSpace<O extends Oracle>(oracle: O, define: (hp: HyperParameters) => void, maximize = false): O {
+  const hp = new HyperParameters();
+  define(hp);
+  oracle.space.merge(hp);
+  oracle.maximize = maximize;
+  return oracle;
+}
+
+/** Runs an oracle for n trials on `score`; returns the trials. */
+function run(oracle: Oracle, n: number, score: (values: HPValues, epochs?: number) => number): Trial[] {
+  const trials: Trial[] = [];
+  for (let i = 0; i < n; i++) {
+    const trialId = String(i).padStart(4, '0');
+    const request = oracle.populateSpace(trialId);
+    if (request === 'exhausted') break;
+    const value = score(request.values, request.epochs);
+    const trial: Trial = {
+      trialId, hyperparameters: request.values, metrics: { score: value }, status: 'completed', score: value, bestStep: 0,
+      epochs: request.epochs, initialEpoch: request.initialEpoch, resumedFrom: request.resumedFrom,
+    };
+    oracle.update(trial);
+    trials.push(trial);
+  }
+  return trials;
+}
+
+const mixedSpace = (hp: HyperParameters) => {
+  hp.int('units', { min: 4, max: 64, step: 4 });
+  hp.float('lr', { min: 1e-4, max: 1e-1, sampling: 'log' });
+  hp.choice('optimizer', ['adam', 'sgd']);
+  hp.conditionalScope('optimizer', ['sgd'], () => hp.float('momentum', { min: 0, max: 0.9 }));
+};
+
+describe('RandomSearch', () => {
+  it('gives the same sequence for the same seed and another for another seed', () => {
+    const values = (seed: number) => run(withSpace(new RandomSearch({ seed }), mixedSpace), 8, () => 0).map((t) => t.hyperparameters);
+    expect(values(1)).toEqual(values(1));
+    expect(values(1)).not.toEqual(values(2));
+  });
+
+  it('gives unrelated streams for nearby seeds and trial ids', () => {
+    const values = (seed: number) => run(withSpace(new RandomSearch({ seed }), (hp) => hp.float('x', { min: 0, max: 1 })), 4, () => 0).map((t) => t.hyperparameters.x);
+    const all = [1, 2, 3, 4].flatMap(values);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('samples inside the bounds and sets conditional values only when their parent matches', () => {
+    const trials = run(withSpace(new RandomSearch({ seed: 3 }), mixedSpace), 60, () => 0);
+    expect(trials).toHaveLength(60);
+    for (const { hyperparameters: v } of trials) {
+      expect((v.units as number) % 4).toBe(0);
+      expect(v.units).toBeGreaterThanOrEqual(4);
+      expect(v.units).toBeLessThanOrEqual(64);
+      expect(v.lr).toBeGreaterThanOrEqual(1e-4);
+      expect(v.lr).toBeLessThanOrEqual(1e-1);
+      expect('momentum' in v).toBe(v.optimizer === 'sgd');
+    }
+    expect(new Set(trials.map((t) => t.hyperparameters.optimizer))).toEqual(new Set(['adam', 'sgd']));
+  });
+
+  it('reports exhausted when every value has been tried', () => {
+    const oracle = withSpace(new RandomSearch({ seed: 1, maxCollisions: 200 }), (hp) => hp.choice('x', [1, 2, 3]));
+    const trials = run(oracle, 10, () => 0);
+    expect(trials.map((t) => t.hyperparameters.x).sort()).toEqual([1, 2, 3]);
+  });
+});
+
+describe('GridSearch', () => {
+  it('enumerates every combination once, then reports exhausted', () => {
+    const oracle = withSpace(new GridSearch(), (hp) => {
+      hp.int('units', { min: 1, max: 3 });
+      hp.choice('act', ['relu', 'tanh']);
+      hp.boolean('bias');
+    });
+    const trials = run(oracle, 100, () => 0);
+    expect(trials).toHaveLength(12);
+    expect(new Set(trials.map((t) => JSON.stringify(t.hyperparameters))).size).toBe(12);
+    expect(trials[0].hyperparameters).toEqual({ units: 1, act: 'relu', bias: false });
+    expect(oracle.populateSpace('0100')).toBe('exhausted');
+  });
+
+  it('enumerates conditional parameters only under their parent value, and floats by step or points', () => {
+    const oracle = withSpace(new GridSearch({ floatPoints: 3 }), (hp) => {
+      hp.choice('optimizer', ['adam', 'sgd']);
+      hp.conditionalScope('optimizer', 'sgd', () => hp.float('momentum', { min: 0, max: 0.8, step: 0.4 }));
+      hp.float('dropout', { min: 0, max: 0.5 });
+    });
+    const trials = run(oracle, 100, () => 0).map((t) => t.hyperparameters);
+    expect(trials).toHaveLength((1 + 3) * 3); // adam, or sgd with 3 momenta; times 3 dropouts
+    expect(trials.filter((v) => v.optimizer === 'adam').every((v) => !('momentum' in v))).toBe(true);
+    expect(new Set(trials.map((v) => v.dropout))).toEqual(new Set([0, 0.25, 0.5]));
+  });
+});
+
+describe('BayesianOptimization', () => {
+  // A smooth bowl with its optimum away from the centre and the corners; lower is better.
+  const bowl = (v: HPValues) => ((v.x as number) - 0.73) ** 2 + ((v.y as number) - 0.21) ** 2 + (v.kind === 'b' ? 0 : 0.05);
+  const space = (hp: HyperParameters) => {
+    hp.float('x', { min: 0, max: 1 });
+    hp.float('y', { min: 0, max: 1 });
+    hp.choice('kind', ['a', 'b', 'c']);
+  };
+  const bestOf = (oracle: Oracle) => Math.min(...run(withSpace(oracle, space), 25, bowl).map((t) => t.score!));
+
+  it('finds a better point than random search in the same number of trials, over several seeds', () => {
+    const seeds = [1, 2, 3, 4, 5];
+    const bayes = seeds.map((seed) => bestOf(new BayesianOptimization({ seed, numInitialPoints: 6, candidates: 200 })));
+    const random = seeds.map((seed) => bestOf(new RandomSearch({ seed })));
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(mean(bayes)).toBeLessThan(mean(random) / 3);
+    expect(bayes.filter((b, i) => b < random[i]).length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...bayes)).toBeLessThan(0.01);
+  });
+
+  it('is deterministic for a seed, and maximises when asked', () => {
+    const seq = () => run(withSpace(new BayesianOptimization({ seed: 9, numInitialPoints: 4, candidates: 200 }), space), 10, bowl).map((t) => t.hyperparameters);
+    expect(seq()).toEqual(seq());
+    const oracle = withSpace(new BayesianOptimization({ seed: 9, numInitialPoints: 4, candidates: 200 }), space, true);
+    const trials = run(oracle, 20, (v) => -bowl(v));
+    expect(Math.max(...trials.map((t) => t.score!))).toBeGreaterThan(-0.02);
+  });
+});
+
+describe('Hyperband', () => {
+  // Quality of a configuration, revealed more fully with more epochs.
+  const quality = (v: HPValues) => 1 - Math.abs((v.x as number) - 0.6);
+  const score = (v: HPValues, epochs = 1) => quality(v) * (1 - 0.5 / epochs);
+
+  it('runs its brackets with the right sizes and epochs, promoting the best of each round', () => {
+    const oracle = withSpace(new Hyperband({ maxEpochs: 9, factor: 3, seed: 4 }), (hp) => hp.float('x', { min: 0, max: 1 }), true);
+    const trials = run(oracle, 100, score);
+    // Brackets: 9 configurations x 1 epoch, 3 x 3, 1 x 9; then 5 x 3, 2 x 9; then 3 x 9.
+    const shape = trials.map((t) => `${t.initialEpoch}-${t.epochs}`);
+    expect(shape).toEqual([
+      ...Array(9).fill('0-1'), ...Array(3).fill('1-3'), '3-9',
+      ...Array(5).fill('0-3'), ...Array(2).fill('3-9'),
+      ...Array(3).fill('0-9'),
+    ]);
+    expect(oracle.populateSpace('0100')).toBe('exhausted');
+    const firstRound = trials.slice(0, 9);
+    const promoted = trials.slice(9, 12);
+    const top3 = [...firstRound].sort((a, b) => b.score! - a.score!).slice(0, 3).map((t) => t.trialId);
+    expect(promoted.map((t) => t.resumedFrom)).toEqual(top3);
+    promoted.forEach((t) => expect(t.hyperparameters).toEqual(trials.find((u) => u.trialId === t.resumedFrom)!.hyperparameters));
+    const best = [...promoted].sort((a, b) => b.score! - a.score!)[0];
+    expect(trials[12].resumedFrom).toBe(best.trialId);
+  });
+
+  it('resumes from its saved state exactly where it stopped', () => {
+    const define = (hp: HyperParameters) => hp.float('x', { min: 0, max: 1 });
+    const whole = run(withSpace(new Hyperband({ maxEpochs: 9, seed: 2 }), define, true), 100, score);
+    const first = withSpace(new Hyperband({ maxEpochs: 9, seed: 2 }), define, true);
+    const part = run(first, 10, score);
+    const second = withSpace(new Hyperband({ maxEpochs: 9, seed: 2 }), define, true);
+    part.forEach((t) => second.update(t));
+    second.setState(JSON.parse(JSON.stringify(first.getState())));
+    const rest: Trial[] = [];
+    for (let i = 10; ; i++) {
+      const request = second.populateSpace(String(i).padStart(4, '0'));
+      if (request === 'exhausted') break;
+      const value = score(request.values, request.epochs);
+      const trial: Trial = { trialId: String(i).padStart(4, '0'), hyperparameters: request.values, metrics: {}, status: 'completed', score: value, bestStep: 0, resumedFrom: request.resumedFrom };
+      second.update(trial);
+      rest.push(trial);
+    }
+    expect([...part, ...rest].map((t) => [t.hyperparameters, t.resumedFrom])).toEqual(whole.map((t) => [t.hyperparameters, t.resumedFrom]));
+  });
+
+  it('rejects a bad maxEpochs or factor', () => {
+    expect(() => new Hyperband({ maxEpochs: 0 })).toThrow(/expected maxEpochs to be a positive integer, got 0/);
+    expect(() => new Hyperband({ maxEpochs: 9, factor: 1 })).toThrow(/expected factor >= 2, got 1/);
+  });
+});
+
+describe('RegularizedEvolution', () => {
+  const space = (hp: HyperParameters) => {
+    hp.int('a', { min: 0, max: 20 });
+    hp.int('b', { min: 0, max: 20 });
+    hp.choice('kind', ['x', 'y']);
+    hp.conditionalScope('kind', 'y', () => hp.int('c', { min: 0, max: 5 }));
+  };
+  const score = (v: HPValues) => Math.abs((v.a as number) - 13) + Math.abs((v.b as number) - 4) + (v.kind === 'y' ? 0 : 3);
+
+  it('fills the population at random, then changes exactly one hyperparameter of a tournament winner', () => {
+    const oracle = withSpace(new RegularizedEvolution({ seed: 2, populationSize: 6, sampleSize: 3 }), space);
+    const trials = run(oracle, 40, score);
+    for (const child of trials.slice(6)) {
+      // Some member of the trials before it is its parent: one value differs (plus c, which follows kind).
+      const before = trials.slice(0, trials.indexOf(child));
+      const changed = (p: Trial) => ['a', 'b', 'kind'].filter((k) => p.hyperparameters[k] !== child.hyperparameters[k]).length +
+        (p.hyperparameters.kind === child.hyperparameters.kind && p.hyperparameters.c !== child.hyperparameters.c ? 1 : 0);
+      expect(before.some((p) => changed(p) === 1)).toBe(true);
+      expect('c' in child.hyperparameters).toBe(child.hyperparameters.kind === 'y');
+    }
+    expect(Math.min(...trials.map((t) => t.score!))).toBeLessThan(Math.min(...trials.slice(0, 6).map((t) => t.score!)));
+    const again = run(withSpace(new RegularizedEvolution({ seed: 2, populationSize: 6, sampleSize: 3 }), space), 40, score);
+    expect(again.map((t) => t.hyperparameters)).toEqual(trials.map((t) => t.hyperparameters));
+  });
+
+  it('ages out the oldest members whatever their score', () => {
+    const oracle = withSpace(new RegularizedEvolution({ seed: 1, populationSize: 4, sampleSize: 2 }), space);
+    const trials = run(oracle, 10, score);
+    expect(oracle.population().map((t) => t.trialId)).toEqual(trials.slice(-4).map((t) => t.trialId));
+  });
+});
+
+describe('ASHA', () => {
+  const quality = (v: HPValues) => 1 - Math.abs((v.x as number) - 0.6);
+  const score = (v: HPValues, epochs = 1) => quality(v) * (1 - 0.5 / epochs);
+
+  it('promotes a trial only from the top 1/factor of its rung, and reaches the top rung', () => {
+    const oracle = withSpace(new ASHA({ maxEpochs: 9, factor: 3, seed: 5 }), (hp) => hp.float('x', { min: 0, max: 1 }), true);
+    expect(oracle.rungEpochs).toEqual([1, 3, 9]);
+    const trials = run(oracle, 30, score);
+    const rungOf = (t: Trial) => [1, 3, 9].indexOf(t.epochs!);
+    for (const [i, t] of trials.entries()) {
+      if (t.resumedFrom === undefined) {
+        expect([t.initialEpoch, t.epochs]).toEqual([0, 1]);
+        continue;
+      }
+      const parent = trials.find((p) => p.trialId === t.resumedFrom)!;
+      expect(rungOf(t)).toBe(rungOf(parent) + 1);
+      expect(t.initialEpoch).toBe(parent.epochs);
+      const peers = trials.slice(0, i).filter((p) => rungOf(p) === rungOf(parent)).sort((a, b) => b.score! - a.score!);
+      expect(peers.indexOf(parent)).toBeLessThan(Math.floor(peers.length / 3));
+    }
+    expect(trials.some((t) => t.epochs === 9)).toBe(true);
+    expect(new Set(trials.filter((t) => t.resumedFrom).map((t) => t.resumedFrom)).size).toBe(trials.filter((t) => t.resumedFrom).length);
+  });
+});
