@@ -42,7 +42,7 @@ const TILE_ROWS: i32 = 4;
 const TILE_COLUMNS: i32 = 8;
 /**
  * Output pixels per block of the backward kernels: the block's pixel table, and in
- * f32_conv2d_backward_filter its packed dy rows (8 KiB per 8 channels), stay in L1.
+ * f32_conv2d_backward_filter its packed dy rows (2 KiB per 8 channels), stay in L1.
  */
 const PIXEL_BLOCK: i32 = 64;
 
@@ -199,7 +199,10 @@ function fillDepthTable(
 //   padded    [Hp, Wp, C]    the zero-bordered image, when needsPadding()
 // with COP the total panel width (CO rounded up to 8 or 16). Mirrored by conv2dWorkspaceBytes().
 
-/** act(v) for 4 vectors of one tile row: the dispatch on act is made once, not per vector. */
+/**
+ * Stores act(v0..v3), 16 lanes, or their first `count` lanes, at p. The dispatch on act is made
+ * once per tile row rather than once per vector, which the small-K convolutions notice.
+ */
 // @ts-ignore: decorator
 @inline function storeActivated16(
   p: usize, v0: v128, v1: v128, v2: v128, v3: v128, count: i32, act: i32, alpha: f32,
@@ -446,11 +449,12 @@ export function f32_conv2d(
 // with KP = K rounded up to 8.
 
 /**
- * dx = conv2d gradient with respect to x: per image, the GEMM cols[P, K] = dy[P, CO] * w^T,
- * with each 4-pixel x 8-depth tile scatter-added into the window it came from (col2im), so the
- * columns are never stored. Rows of dy are read in place; w^T is packed in panels of 8 depth
- * rows. When the 8 depth rows of a panel are adjacent in the image (they lie in one run), a tile
- * row is added with two vector read-modify-writes, else lane by lane.
+ * dx = conv2d gradient with respect to x, given dy. With stride 1 (and C >= 8) it is computed
+ * as a forward convolution, below. Otherwise, per image, the GEMM cols[P, K] = dy[P, CO] * w^T
+ * runs on 4-pixel x 8-depth tiles, and each tile is scatter-added into the window it came from
+ * (col2im), so the columns are never stored. Rows of dy are read in place; w^T is packed in
+ * panels of 8 depth rows. When the 8 depth rows of a panel are adjacent in the image (they lie
+ * in one run), a tile row is added with two vector read-modify-writes, else lane by lane.
  */
 export function f32_conv2d_backward_data(
   dy: usize, w: usize, dx: usize,
