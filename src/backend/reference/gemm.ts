@@ -4,6 +4,10 @@ import type { Heap } from '../heap.js';
 import type { Kernels } from '../kernels.js';
 import { activate } from './activation.js';
 
+/**
+ * The GEMM family over `heap`: f32_gemm as the contract in kernels.ts states it, one float64
+ * dot product per element of C. It needs no workspace.
+ */
 export function gemmReference(heap: Heap): Pick<Kernels, 'f32_gemm'> {
   return {
     f32_gemm(
