@@ -14,7 +14,7 @@ import {
   UNARY_SQRT, UNARY_SQUARE,
 } from '../../src/backend/opcodes.js';
 import {
-  SIZES, expectClose, expectGradientClose, flavorsUnderTest, pair, uniform, type Tolerance,
+  SIZES, expectClose, expectGradientClose, flavorsUnderTest, pair, uniform, type Tolerance, place, takePlaced, type Placed,
 } from '../helpers/kernels.js';
 
 const LENGTHS = [...SIZES, 1000, 4099];
@@ -89,45 +89,9 @@ const SPECIAL = new Float32Array([
   -1e-40, 1e-45, Infinity, -Infinity, NaN,
 ]);
 
-/** Elements of padding either side of every buffer; they must stay untouched. */
-const GUARD = 3;
-const SENTINEL = 1234.5;
-
-/** A buffer in one backend's heap, one f32 past an aligned boundary, with guards either side. */
-interface Placed {
-  block: Ptr;
-  ptr: Ptr;
-  n: number;
-}
-
-function place(backend: Backend, data: Float32Array | Int32Array): Placed {
-  const n = data.length;
-  const block = backend.heap.alloc((n + 2 * GUARD + 1) * 4);
-  const ptr = block + (GUARD + 1) * 4;
-  const f32 = backend.heap.f32;
-  f32.fill(SENTINEL, block >> 2, (block >> 2) + n + 2 * GUARD + 1);
-  backend.heap.write(ptr, data);
-  return { block, ptr, n };
-}
-
 /** An output of n elements that starts as NaN, so that an element left unwritten is caught. */
-function placeOutput(backend: Backend, n: number): Placed {
-  return place(backend, new Float32Array(n).fill(Number.NaN));
-}
-
-/** Reads a placed buffer, checks that its guards are intact and frees it. */
-function read(backend: Backend, placed: Placed, label: string): Float32Array {
-  const f32 = backend.heap.f32;
-  const start = placed.ptr >> 2;
-  for (let g = 1; g <= GUARD; g++) {
-    for (const k of [start - g, start + placed.n + g - 1]) {
-      if (f32[k] !== SENTINEL) throw new Error(`${label}: wrote outside its buffer (${f32[k]})`);
-    }
-  }
-  const out = f32.slice(start, start + placed.n);
-  backend.heap.free(placed.block);
-  return out;
-}
+const placeOutput = (backend: Backend, n: number): Placed => place(backend, n);
+const read = takePlaced;
 
 /** y = f(x) computed by the reference, as an f32 array. */
 function referenceUnary(op: number, x: Float32Array, alpha: number): Float32Array {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceBackend, type Backend } from '../../src/backend/backend.js';
 import type { Ptr } from '../../src/backend/kernels.js';
 import {
-  SIZES, expectClose, flavorsUnderTest, pair, uniform, type Tolerance,
+  SIZES, expectClose, flavorsUnderTest, pair, uniform, type Tolerance, place, readPlaced, expectGuards, type Placed,
 } from '../helpers/kernels.js';
 
 const LENGTHS = [...SIZES, 1000];
@@ -71,43 +71,7 @@ const OPTIMIZERS: OptimCase[] = [
   adagrad('adagrad', { lr: 0.1 }),
 ];
 
-// ---- Buffers with guards ---------------------------------------------------------------------
-
-/** Elements of padding either side of every buffer; they must stay untouched. */
-const GUARD = 3;
-const SENTINEL = 1234.5;
-
-/** A buffer one f32 past an aligned boundary (so v128 accesses are unaligned), with guards. */
-interface Placed {
-  block: Ptr;
-  ptr: Ptr;
-  n: number;
-}
-
-function place(backend: Backend, data: Float32Array): Placed {
-  const n = data.length;
-  const block = backend.heap.alloc((n + 2 * GUARD + 1) * 4);
-  const ptr = block + (GUARD + 1) * 4;
-  backend.heap.f32.fill(SENTINEL, block >> 2, (block >> 2) + n + 2 * GUARD + 1);
-  backend.heap.f32.set(data, ptr >> 2);
-  return { block, ptr, n };
-}
-
-function read(backend: Backend, buffer: Placed): Float32Array {
-  return backend.heap.readF32(buffer.ptr, buffer.n);
-}
-
-function expectGuards(backend: Backend, buffer: Placed, label: string): void {
-  const f32 = backend.heap.f32;
-  const first = buffer.block >> 2;
-  const after = (buffer.ptr >> 2) + buffer.n;
-  for (let i = first; i < first + GUARD + 1; i++) {
-    if (f32[i] !== SENTINEL) throw new Error(`${label}: guard ${i - first} before was written`);
-  }
-  for (let i = after; i < after + GUARD; i++) {
-    if (f32[i] !== SENTINEL) throw new Error(`${label}: guard ${i - after} after was written`);
-  }
-}
+const read = readPlaced;
 
 // ---- One optimizer's state in one backend ---------------------------------------------------
 

@@ -10,7 +10,7 @@ import { window2d, type Padding, type Window2D } from '../../src/backend/geometr
 import type { Ptr } from '../../src/backend/kernels.js';
 import { Random } from '../../src/util/random.js';
 import {
-  expectClose, expectGradientClose, flavorsUnderTest, pair, uniform, type Tolerance,
+  expectClose, expectGradientClose, flavorsUnderTest, pair, uniform, type Tolerance, place, readPlaced, expectGuards, release, type Placed,
 } from '../helpers/kernels.js';
 
 interface PoolCase {
@@ -75,51 +75,7 @@ function describeCase(c: PoolCase): string {
   return `${c.shape.join('x')} pool ${c.pool.join('x')} stride ${c.strides.join('x')} ${c.padding}`;
 }
 
-// ---- Buffers with guards ---------------------------------------------------------------------
-
-/** Elements of padding either side of every buffer; they must stay untouched. */
-const GUARD = 3;
-const SENTINEL = 1234.5;
-
-/** A buffer one f32 past an aligned boundary (so v128 accesses are unaligned), with guards. */
-interface Placed {
-  block: Ptr;
-  ptr: Ptr;
-  n: number;
-}
-
-/** Places `data`, or a NaN canary of `data` elements when given a count. */
-function place(backend: Backend, data: Float32Array | number): Placed {
-  const n = typeof data === 'number' ? data : data.length;
-  const block = backend.heap.alloc((n + 2 * GUARD + 1) * 4);
-  const ptr = block + (GUARD + 1) * 4;
-  const f32 = backend.heap.f32;
-  f32.fill(SENTINEL, (block >> 2), (block >> 2) + n + 2 * GUARD + 1);
-  if (typeof data === 'number') f32.fill(Number.NaN, ptr >> 2, (ptr >> 2) + n);
-  else f32.set(data, ptr >> 2);
-  return { block, ptr, n };
-}
-
-function read(backend: Backend, buffer: Placed): Float32Array {
-  return backend.heap.readF32(buffer.ptr, buffer.n);
-}
-
-/** Throws unless the guards either side of `buffer` still hold the sentinel. */
-function expectGuards(backend: Backend, buffer: Placed, label: string): void {
-  const f32 = backend.heap.f32;
-  const first = buffer.block >> 2;
-  const after = (buffer.ptr >> 2) + buffer.n;
-  for (let i = first; i < first + GUARD + 1; i++) {
-    if (f32[i] !== SENTINEL) throw new Error(`${label}: guard ${i - first} before was written`);
-  }
-  for (let i = after; i < after + GUARD; i++) {
-    if (f32[i] !== SENTINEL) throw new Error(`${label}: guard ${i - after} after was written`);
-  }
-}
-
-function release(backend: Backend, ...buffers: Placed[]): void {
-  for (const buffer of buffers) backend.heap.free(buffer.block);
-}
+const read = readPlaced;
 
 // ---- Running the kernels ---------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import type { Ptr } from '../../src/backend/kernels.js';
 import { REDUCE_MAX, REDUCE_MEAN, REDUCE_MIN, REDUCE_SUM } from '../../src/backend/opcodes.js';
 import { Random } from '../../src/util/random.js';
 import {
-  SIZES, expectClose, expectGradientClose, flavorsUnderTest, pair, uniform, type Tolerance,
+  SIZES, expectClose, expectGradientClose, flavorsUnderTest, pair, uniform, type Tolerance, place, takePlaced,
 } from '../helpers/kernels.js';
 
 type Shape = [outer: number, axis: number, inner: number];
@@ -38,41 +38,7 @@ const EXACT: Tolerance = { rtol: 0, atol: 0 };
 /** Cross-entropy with logits in +-5: a few ulp of the loss and of the probabilities. */
 const LOSS: Tolerance = { rtol: 2e-6, atol: 1e-6 };
 const DLOGITS: Tolerance = { rtol: 4e-6, atol: 1e-9 };
-/** Elements of padding either side of every buffer; they must stay untouched. */
-const GUARD = 3;
-const SENTINEL = 1234.5;
-
-// ---- Placing buffers -------------------------------------------------------------------------
-
-/** A buffer one f32 past an aligned boundary, with SENTINEL guards either side. */
-interface Placed {
-  block: Ptr;
-  ptr: Ptr;
-  n: number;
-}
-
-function place(backend: Backend, data: Float32Array | Int32Array): Placed {
-  const n = data.length;
-  const block = backend.heap.alloc((n + 2 * GUARD + 1) * 4);
-  const ptr = block + (GUARD + 1) * 4;
-  backend.heap.f32.fill(SENTINEL, block >> 2, (block >> 2) + n + 2 * GUARD + 1);
-  backend.heap.write(ptr, data);
-  return { block, ptr, n };
-}
-
-/** Reads a placed buffer, checks that its guards are intact and frees it. */
-function read(backend: Backend, placed: Placed, label: string): Float32Array {
-  const f32 = backend.heap.f32;
-  const start = placed.ptr >> 2;
-  for (let g = 1; g <= GUARD; g++) {
-    for (const k of [start - g, start + placed.n + g - 1]) {
-      if (f32[k] !== SENTINEL) throw new Error(`${label}: wrote outside its buffer (${f32[k]})`);
-    }
-  }
-  const out = f32.slice(start, start + placed.n);
-  backend.heap.free(placed.block);
-  return out;
-}
+const read = takePlaced;
 
 interface Run {
   /** The outputs, in order; each started as NaN, so an element left unwritten is caught. */

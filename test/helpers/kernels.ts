@@ -112,3 +112,58 @@ export function expectGradientClose(
     }
   }
 }
+
+// ---- Buffers with guards ---------------------------------------------------------------------
+
+/** Elements of padding either side of every placed buffer; they must stay untouched. */
+export const GUARD = 3;
+export const SENTINEL = 1234.5;
+
+/** A buffer one f32 past an aligned boundary (so v128 accesses are unaligned), with guards. */
+export interface Placed {
+  block: Ptr;
+  ptr: Ptr;
+  n: number;
+}
+
+/** Places `data`, or a NaN canary of `data` elements when given a count. */
+export function place(backend: Backend, data: Float32Array | Int32Array | number): Placed {
+  const n = typeof data === 'number' ? data : data.length;
+  const block = backend.heap.alloc((n + 2 * GUARD + 1) * 4);
+  const ptr = block + (GUARD + 1) * 4;
+  const f32 = backend.heap.f32;
+  f32.fill(SENTINEL, block >> 2, (block >> 2) + n + 2 * GUARD + 1);
+  if (typeof data === 'number') f32.fill(Number.NaN, ptr >> 2, (ptr >> 2) + n);
+  else backend.heap.write(ptr, data);
+  return { block, ptr, n };
+}
+
+/** Throws unless the guards either side of `buffer` still hold the sentinel. */
+export function expectGuards(backend: Backend, buffer: Placed, label: string): void {
+  const f32 = backend.heap.f32;
+  const first = buffer.block >> 2;
+  const after = (buffer.ptr >> 2) + buffer.n;
+  for (let i = first; i < first + GUARD + 1; i++) {
+    if (f32[i] !== SENTINEL) throw new Error(`${label}: guard ${i - first} before was written (${f32[i]})`);
+  }
+  for (let i = after; i < after + GUARD; i++) {
+    if (f32[i] !== SENTINEL) throw new Error(`${label}: guard ${i - after} after was written (${f32[i]})`);
+  }
+}
+
+/** The values of a placed buffer. */
+export function readPlaced(backend: Backend, buffer: Placed): Float32Array {
+  return backend.heap.readF32(buffer.ptr, buffer.n);
+}
+
+/** Checks a placed buffer's guards, reads it and frees it. */
+export function takePlaced(backend: Backend, buffer: Placed, label: string): Float32Array {
+  expectGuards(backend, buffer, label);
+  const out = readPlaced(backend, buffer);
+  backend.heap.free(buffer.block);
+  return out;
+}
+
+export function release(backend: Backend, ...buffers: Placed[]): void {
+  for (const buffer of buffers) backend.heap.free(buffer.block);
+}
