@@ -1,37 +1,74 @@
-// The performance targets: kerasm's median throughput over tfjs-wasm's, measured in the same
-// process on the same inputs. They are information; missing one does not fail the bench.
+// The performance targets: kerasm's median throughput over a peer's (tfjs-wasm unless a
+// target names another), measured in the same process on the same inputs, or an absolute
+// throughput. They are information; missing one does not fail the bench.
 
+import { BASELINE } from './impls/index.mjs';
 import { byClock } from './lib/report.mjs';
 
+/**
+ * @typedef {object} Target
+ * @property {string} label
+ * @property {string} tag       the workloads it covers (their `tags`)
+ * @property {string} run       'main' or 'relaxed-simd'
+ * @property {number} goal      a ratio, or with `versus: null` a throughput in `unit`
+ * @property {string | null} [versus]  the peer of the ratio (default tfjs-wasm); null: absolute
+ * @property {string} [unit]    the unit of an absolute goal
+ */
+
+/** @type {Target[]} */
 export const TARGETS = [
   { label: 'matmul N >= 256 (plain SIMD)', tag: 'matmul-large', run: 'main', goal: 1.25 },
   { label: 'conv2d, 32+ input channels', tag: 'conv-deep', run: 'main', goal: 1.2 },
   { label: 'conv2d, one input channel', tag: 'conv-c1', run: 'main', goal: 2.0 },
   { label: 'maxPool', tag: 'pool', run: 'main', goal: 1.0 },
   { label: 'matmul N >= 256 (relaxed SIMD)', tag: 'matmul-large', run: 'relaxed-simd', goal: 1.6 },
+  { label: 'MLP training', tag: 'train-mlp', run: 'main', goal: 6 },
+  { label: 'MLP training', tag: 'train-mlp', run: 'main', goal: 1.3, versus: 'jax-js' },
+  // One core, whatever the peers do (tfjs-wasm cannot train a convnet at all).
+  {
+    label: 'convnet training', tag: 'train-convnet', run: 'main', goal: 400, versus: null,
+    unit: 'samples/s',
+  },
 ];
 
 /**
- * One line per target and matching workload, with PASS, MISS or n/a (not measured), judged by
- * the ratio of the chosen clock ('wall' or 'cpu').
+ * One line per target and matching workload, with PASS, MISS or n/a (not measured, or the
+ * peer failed), judged by the chosen clock ('wall' or 'cpu'). `measured` is the ratio (or the
+ * throughput) by that clock, `other` the same by the other clock.
  */
 export function evaluateTargets(rows, clock) {
   const lines = [];
   for (const target of TARGETS) {
+    const versus = target.versus === undefined ? BASELINE : target.versus;
     const matches = rows.filter(
       (r) => r.impl === 'kerasm' && r.run === target.run && r.tags.includes(target.tag),
     );
+    const unit = versus === null ? target.unit : 'x';
+    const line = (workload, fields) => ({
+      target: target.label, workload, goal: target.goal, versus, unit, ...fields,
+    });
     if (matches.length === 0) {
-      const line = { target: target.label, workload: '(not run)', goal: target.goal };
-      lines.push({ ...line, ratio: null, other: null, status: 'n/a' });
+      lines.push(line('(not run)', { measured: null, other: null, status: 'n/a' }));
     }
     for (const row of matches) {
-      const { ratio = null, other = null } = row.check === 'error' ? {} : byClock(row, clock);
-      const status = ratio === null ? 'n/a' : ratio >= target.goal ? 'PASS' : 'MISS';
-      lines.push({
-        target: target.label, workload: row.workload, goal: target.goal, ratio, other, status,
-      });
+      const { measured, other } = measure(row, rows, versus, clock);
+      const status = measured === null ? 'n/a' : measured >= target.goal ? 'PASS' : 'MISS';
+      lines.push(line(row.workload, { measured, other, status }));
     }
   }
   return lines;
+}
+
+/** kerasm's throughput over the peer's in the same workload, or kerasm's own throughput. */
+function measure(row, rows, versus, clock) {
+  const none = { measured: null, other: null };
+  if (row.median === undefined) return none;
+  const otherClock = clock === 'cpu' ? 'wall' : 'cpu';
+  if (versus === null) {
+    return { measured: byClock(row, clock).median, other: byClock(row, otherClock).median };
+  }
+  const peer = rows.find((r) => r.workload === row.workload && r.impl === versus);
+  if (!peer || peer.median === undefined) return none;
+  const ratio = (c) => byClock(row, c).median / byClock(peer, c).median;
+  return { measured: ratio(clock), other: ratio(otherClock) };
 }

@@ -1,13 +1,14 @@
 // The implementations under comparison. A workload names, per implementation, a factory
 // `setup(engine.ctx, inputs) -> { run, result, dispose }`; the harness does the rest.
 
+import { prepareJax } from './jax.mjs';
 import { prepareKerasm } from './kerasm.mjs';
 import { prepareTfjsCpu, prepareTfjsWasm } from './tfjs.mjs';
 
 /**
  * @typedef {object} Engine
  * @property {string} name
- * @property {any} ctx             what the workload factories receive (kerasm's API, or tf)
+ * @property {any} ctx             what the workload factories receive (kerasm's API, tf, jax)
  * @property {'fast' | 'slow'} policy  which sampling policy applies (see lib/measure.mjs)
  * @property {Record<string, unknown>} describe  printed in the machine description
  * @property {() => Promise<void>} activate  called before every setup and sample
@@ -15,8 +16,11 @@ import { prepareTfjsCpu, prepareTfjsWasm } from './tfjs.mjs';
  * @property {string} memoryUnit
  */
 
-/** Implementation names in the order they run and are printed; tfjs-wasm is the baseline. */
-export const IMPL_NAMES = ['kerasm', 'tfjs-wasm', 'tfjs-cpu'];
+/**
+ * Implementation names in the order they run and are printed; tfjs-wasm is the baseline.
+ * jax-js has only the training workloads.
+ */
+export const IMPL_NAMES = ['kerasm', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'];
 export const BASELINE = 'tfjs-wasm';
 
 /** Prepares one implementation by name. */
@@ -25,6 +29,7 @@ export function prepare(name, { flavor, readback }) {
     case 'kerasm': return prepareKerasm(flavor);
     case 'tfjs-wasm': return prepareTfjsWasm({ readback });
     case 'tfjs-cpu': return prepareTfjsCpu({ readback });
+    case 'jax-js': return prepareJax();
     default: throw new Error(`unknown implementation '${name}'`);
   }
 }

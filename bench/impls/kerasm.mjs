@@ -2,6 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ADAM, classCount, trainingRun } from '../lib/training.mjs';
 
 const BUNDLE = new URL('../../dist/kerasm.js', import.meta.url);
 
@@ -49,4 +50,49 @@ export function kerasmOp(setup) {
       },
     };
   };
+}
+
+/**
+ * A training step through kerasm's public API: the model is built from the spec, compiled
+ * once, given the workload's initial weights, and each run is `model.trainOnBatch(x, y)` (its
+ * first call plans the step's memory; the harness warms up past it).
+ * @param {import('../lib/training.mjs').ModelSpec} spec
+ * @param {number} batch
+ */
+export function kerasmTraining(spec, batch) {
+  return (api, inputs) => {
+    const layers = spec.layers.map((layer, i) =>
+      kerasmLayer(api, layer, i === 0 ? spec.inputShape : undefined));
+    const model = new api.Sequential(layers);
+    model.compile({ optimizer: new api.Adam(ADAM), loss: 'categorical_crossentropy' });
+    model.setWeights(inputs.weights);
+    const x = api.tensor(inputs.x, [batch, ...spec.inputShape]);
+    const y = api.tensor(inputs.y, [batch, classCount(spec)]);
+    return trainingRun({
+      step: () => model.trainOnBatch(x, y),
+      dispose: () => {
+        x.dispose();
+        y.dispose();
+      },
+    });
+  };
+}
+
+function kerasmLayer(api, layer, inputShape) {
+  const first = inputShape ? { inputShape } : {};
+  switch (layer.kind) {
+    case 'dense':
+      return new api.Dense({ units: layer.units, activation: layer.activation, ...first });
+    case 'conv2d':
+      return new api.Conv2D({
+        filters: layer.filters, kernelSize: [layer.kernel, layer.kernel],
+        activation: layer.activation, ...first,
+      });
+    case 'maxPool2d':
+      return new api.MaxPooling2D({ poolSize: [layer.pool, layer.pool], ...first });
+    case 'flatten':
+      return new api.Flatten(first);
+    default:
+      throw new Error(`unknown layer kind '${layer.kind}'`);
+  }
 }

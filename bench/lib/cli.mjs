@@ -3,8 +3,9 @@
 const HELP = `usage: npm run bench -- [options]
 
   --quick               fewer samples and smaller sizes (a smoke test, not a measurement)
-  --only <substring>    run only the workloads whose name contains it (case-insensitive)
-  --impls <a,b,...>     run only these implementations (kerasm, tfjs-wasm, tfjs-cpu)
+  --only <substring>    run only the workloads whose name contains it (case-insensitive);
+                        --only train runs the training workloads
+  --impls <a,b,...>     run only these implementations (kerasm, tfjs-wasm, tfjs-cpu, jax-js)
   --flavor <flavor>     kerasm's flavor in the main process: simd (default), relaxed-simd, auto
   --no-relaxed          skip the relaxed-SIMD matmul process
   --no-readback         time tfjs ops without their dataSync() (default: with it)

@@ -9,12 +9,13 @@ import { BASELINE, IMPL_NAMES } from '../impls/index.mjs';
  * @param {import('../workloads/index.mjs').Workload} workload
  * @param {import('../impls/index.mjs').Engine[]} engines  prepared, in print order
  * @param {Record<string, string>} unavailable  implementation name -> why it could not start
- * @param {{ fast: object, slow: object }} policy
+ * @param {ReturnType<typeof import('./measure.mjs').policies>} policies
  * @param {string} run  'main' or the child's run name
  */
-export async function runWorkload(workload, engines, unavailable, policy, run) {
+export async function runWorkload(workload, engines, unavailable, policies, run) {
+  const policy = policies[workload.sampling ?? 'op'];
   const inputs = workload.inputs(mulberry32(seedFrom(workload.name)));
-  // A workload without a float64 reference (a training run, say) is timed but not checked.
+  // A workload without a float64 reference is timed but not checked.
   const reference = workload.reference ? workload.reference(inputs) : null;
   const rowOf = (impl, fields) => ({
     workload: run === 'main' ? workload.name : `${workload.name} (${run})`,
@@ -40,12 +41,20 @@ export async function runWorkload(workload, engines, unavailable, policy, run) {
     try {
       await engine.activate();
       instance = setup(engine.ctx, inputs);
-      const oneRunMs = warmUp(instance.run, policy[engine.policy]);
-      const plan = planSamples(oneRunMs, policy[engine.policy]);
-      live.push({
-        engine, instance, plan, times: [], cpuTimes: [], cpuMs: 0, wallMs: 0,
+      const enginePolicy = policy[engine.policy];
+      const isAsync = instance.async === true;
+      const { fastestMs, lastRun } = await warmUp(instance.run, enginePolicy, isAsync);
+      const plan = planSamples(fastestMs, enginePolicy);
+      const l = {
+        engine, instance, plan, isAsync, times: [], cpuTimes: [], cpuMs: 0, wallMs: 0,
         memoryBefore: 0, error: /** @type {string | null} */ (null),
-      });
+      };
+      // A last warm-up run as long as keepWarmupMs counts as the first sample (measure.mjs).
+      const keep = enginePolicy.keepWarmupMs;
+      if (keep !== undefined && lastRun.msPerRun >= keep && plan.reps === 1) {
+        addSample(l, lastRun, 1);
+      }
+      live.push(l);
     } catch (error) {
       rows.push(rowOf(engine.name, { check: 'error', error: describeError(error) }));
       safeDispose(instance);
@@ -59,11 +68,7 @@ export async function runWorkload(workload, engines, unavailable, policy, run) {
       try {
         await l.engine.activate();
         collectGarbage();
-        const sample = takeSample(l.instance.run, l.plan.reps);
-        l.times.push(sample.msPerRun);
-        l.cpuTimes.push(sample.cpuMs / l.plan.reps);
-        l.cpuMs += sample.cpuMs;
-        l.wallMs += sample.wallMs;
+        addSample(l, await takeSample(l.instance.run, l.plan.reps, l.isAsync), l.plan.reps);
       } catch (error) {
         l.error = describeError(error);
       }
@@ -87,7 +92,7 @@ export async function runWorkload(workload, engines, unavailable, policy, run) {
     rows.push(rowOf(engine.name, {
       ...summarize(times, workload.work, workload.unit),
       samples: times.length,
-      reps: plan.reps,
+      reps: plan.reps, // 1 whenever a warm-up run was kept (it outlasts a sample)
       // Below 100%, the machine's other work took the core away now and then (the samples
       // then read slower than the implementation is).
       cpuShare: l.cpuMs / l.wallMs,
@@ -99,6 +104,7 @@ export async function runWorkload(workload, engines, unavailable, policy, run) {
       check: checked.unchecked ? 'unchecked' : checked.ok ? 'ok' : 'MISMATCH',
       ...(checked.ok ? {} : { detail: checked.detail }),
       ...(memoryGrowth > 0 ? { memoryGrowth: `${memoryGrowth} ${engine.memoryUnit}` } : {}),
+      ...(instance.losses ? { losses: instance.losses() } : {}),
     }));
   }
 
@@ -110,6 +116,13 @@ export async function runWorkload(workload, engines, unavailable, policy, run) {
   }
   const order = (r) => IMPL_NAMES.indexOf(r.impl) >>> 0;
   return rows.sort((a, b) => order(a) - order(b));
+}
+
+function addSample(l, sample, reps) {
+  l.times.push(sample.msPerRun);
+  l.cpuTimes.push(sample.cpuMs / reps);
+  l.cpuMs += sample.cpuMs;
+  l.wallMs += sample.wallMs;
 }
 
 function safeDispose(instance) {

@@ -12,22 +12,46 @@ const now = () => performance.now();
 /**
  * How long and how often one implementation is measured.
  * @typedef {object} Policy
- * @property {number} warmupMs     keep running (at least once) until this much time has passed
+ * @property {number} warmupMs     keep running until this much time has passed
+ * @property {number} [warmupRuns] ... and at least this many runs (default 1)
  * @property {number} minSampleMs  one sample repeats the run until it lasts at least this long
  * @property {number} maxSamples
  * @property {number} minSamples   taken even when they exceed the budget
  * @property {number} budgetMs     total sampling time aimed at, for slow implementations
+ * @property {number} [keepWarmupMs]  the last warm-up run, when at least this long, is kept
+ *   as the first sample: a run that long is a sample by itself (for the slow policy even a
+ *   first run, whose one-time costs are lost in it), and running it again costs minutes
  */
 
-/** Default policies; tfjs-cpu gets a tight one, since one 1024 matmul takes seconds there. */
+/**
+ * Default policies, by workload sampling ('op' or 'train') and engine policy ('fast' or
+ * 'slow'). tfjs-cpu gets tight ones, since one 1024 matmul takes seconds there and one
+ * convnet training step minutes. A training step's first run pays for one-time work (kerasm
+ * plans the step's memory, jax-js traces and compiles, tfjs-layers builds its train function),
+ * so the warm-up runs at least twice and plans from its fastest run; samples last a second.
+ */
 export function policies(quick) {
-  const fast = quick
-    ? { warmupMs: 100, minSampleMs: 50, maxSamples: 3, minSamples: 2, budgetMs: 1000 }
-    : { warmupMs: 300, minSampleMs: 200, maxSamples: 7, minSamples: 3, budgetMs: 4000 };
-  const slow = quick
-    ? { warmupMs: 0, minSampleMs: 50, maxSamples: 2, minSamples: 1, budgetMs: 1000 }
-    : { warmupMs: 0, minSampleMs: 200, maxSamples: 5, minSamples: 2, budgetMs: 6000 };
-  return { fast, slow };
+  const op = {
+    fast: quick
+      ? { warmupMs: 100, minSampleMs: 50, maxSamples: 3, minSamples: 2, budgetMs: 1000 }
+      : { warmupMs: 300, minSampleMs: 200, maxSamples: 7, minSamples: 3, budgetMs: 4000 },
+    slow: quick
+      ? { warmupMs: 0, minSampleMs: 50, maxSamples: 2, minSamples: 1, budgetMs: 1000 }
+      : { warmupMs: 0, minSampleMs: 200, maxSamples: 5, minSamples: 2, budgetMs: 6000 },
+  };
+  const train = {
+    fast: quick
+      ? { warmupMs: 300, warmupRuns: 2, minSampleMs: 200, maxSamples: 3, minSamples: 2,
+          budgetMs: 2000, keepWarmupMs: 2000 }
+      : { warmupMs: 2000, warmupRuns: 2, minSampleMs: 1000, maxSamples: 5, minSamples: 3,
+          budgetMs: 8000, keepWarmupMs: 5000 },
+    slow: quick
+      ? { warmupMs: 0, minSampleMs: 200, maxSamples: 2, minSamples: 1, budgetMs: 2000,
+          keepWarmupMs: 2000 }
+      : { warmupMs: 0, minSampleMs: 1000, maxSamples: 3, minSamples: 1, budgetMs: 10000,
+          keepWarmupMs: 10000 },
+  };
+  return { op, train };
 }
 
 // A full garbage collection before each sample, so that no implementation pays for the
@@ -37,18 +61,27 @@ v8.setFlagsFromString('--expose-gc');
 export const collectGarbage = vm.runInNewContext('gc');
 
 /**
- * Runs `run` until warm; returns the fastest run in ms, the best guess of its cost on a shared
- * machine, where any single run may have lost the core for a while.
+ * Runs `run` until warm (awaiting it when `isAsync`). Returns the fastest run in ms, the best
+ * guess of its cost on a shared machine, where any single run may have lost the core for a
+ * while, and the last run as a sample of one run (see keepWarmupMs).
  */
-export function warmUp(run, policy) {
+export async function warmUp(run, policy, isAsync) {
   const start = now();
+  const minRuns = policy.warmupRuns ?? 1;
   let fastest = Infinity;
+  let runs = 0;
+  let last = null;
   do {
+    const cpuStart = threadCpuMs();
     const t = now();
-    run();
-    fastest = Math.min(fastest, now() - t);
-  } while (now() - start < policy.warmupMs);
-  return fastest;
+    if (isAsync) await run();
+    else run();
+    const ms = now() - t;
+    fastest = Math.min(fastest, ms);
+    last = { msPerRun: ms, wallMs: ms, cpuMs: threadCpuMs() - cpuStart };
+    runs++;
+  } while (now() - start < policy.warmupMs || runs < minRuns);
+  return { fastestMs: fastest, lastRun: last };
 }
 
 /** Repetitions per sample and number of samples, from the duration of one warm run. */
@@ -56,21 +89,28 @@ export function planSamples(oneRunMs, policy) {
   const runMs = Math.max(oneRunMs, 1e-3);
   const reps = runMs >= policy.minSampleMs ? 1 : Math.ceil(policy.minSampleMs / runMs);
   const affordable = Math.floor(policy.budgetMs / (reps * runMs));
-  // Runs of several seconds (a slow implementation on a big workload) get two samples, so
-  // that the whole bench stays within minutes.
-  const floor = runMs * policy.minSamples <= 2 * policy.budgetMs ? policy.minSamples : 2;
+  // Runs of several seconds (a slow implementation on a big workload) get two samples (or
+  // fewer, if the policy allows), so that the whole bench stays within minutes.
+  const floor = runMs * policy.minSamples <= 2 * policy.budgetMs
+    ? policy.minSamples
+    : Math.min(2, policy.minSamples);
   const samples = Math.max(floor, Math.min(policy.maxSamples, affordable));
   return { reps, samples };
 }
 
 /**
- * One sample: `reps` back-to-back runs. Returns their mean wall-clock duration in ms, and the
- * wall and CPU time of the whole sample, to tell how much of a core the process really had.
+ * One sample: `reps` back-to-back runs (each awaited when `isAsync`; synchronous runs are
+ * never awaited). Returns their mean wall-clock duration in ms, and the wall and CPU time of
+ * the whole sample, to tell how much of a core the process really had.
  */
-export function takeSample(run, reps) {
+export async function takeSample(run, reps, isAsync) {
   const cpuStart = threadCpuMs();
   const start = now();
-  for (let i = 0; i < reps; i++) run();
+  if (isAsync) {
+    for (let i = 0; i < reps; i++) await run();
+  } else {
+    for (let i = 0; i < reps; i++) run();
+  }
   const wallMs = now() - start;
   const cpuMs = threadCpuMs() - cpuStart;
   return { msPerRun: wallMs / reps, wallMs, cpuMs };

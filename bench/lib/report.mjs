@@ -27,6 +27,7 @@ export function rate(x) {
 function amount(work, unit) {
   if (unit === 'GB/s') return `${(work / 1e6).toFixed(2)} MB moved`;
   if (unit === 'GFLOP/s') return `${(work / 1e6).toFixed(1)} MFLOP`;
+  if (unit === 'samples/s') return `one training step on ${work} samples`;
   return `${work} ${unit.split('/')[0]}`;
 }
 
@@ -74,25 +75,75 @@ export function workloadTable(rows, clock) {
   const notes = rows
     .filter((r) => r.memoryGrowth)
     .map((r) => `  warning: ${r.impl}'s memory grew by ${r.memoryGrowth} while timed`);
+  notes.push(...lossNotes(rows));
   const tolerance = rows.find((r) => r.tolerance !== undefined)?.tolerance;
   const title = `${first.workload}  (${amount(first.work, first.unit)} per run; ` +
     `tolerance ${tolerance === 0 ? 'exact' : tolerance?.toExponential(1) ?? '-'})`;
   return [title, table(header, lines, [1, 2, 4, 5, 6, 7, 8, 9]), ...notes].join('\n');
 }
 
+/**
+ * Training rows: the loss of the first step (checked against the reference) and of the second,
+ * after one update from the same weights. The second tells whether the implementations also
+ * agree on the gradients and the update; Adam's first update is nearly sign(gradient) times
+ * the learning rate, so honest implementations agree to about 1e-5 and a wrong or missing
+ * gradient shows far above the workload's tolerance.
+ */
+function lossNotes(rows) {
+  const trained = rows.filter((r) => r.losses?.length === 2);
+  if (trained.length === 0) return [];
+  const second = trained.map((r) => r.losses[1]);
+  const mid = [...second].sort((a, b) => a - b)[second.length >> 1];
+  const spread = Math.max(...second.map((l) => Math.abs(l - mid))) / Math.abs(mid);
+  const items = trained.map((r) => `${r.impl} ${r.losses.map((l) => l.toFixed(5)).join(' -> ')}`);
+  if (trained.length > 1) items.push(`spread after the update ${spread.toExponential(1)}`);
+  const notes = wrap('  loss of steps 1 -> 2: ', items, '    ');
+  if (trained.length > 1 && !(spread <= trained[0].tolerance)) {
+    notes.push(`  warning: after one update the losses differ by ${spread.toExponential(1)} ` +
+      '(relative): the implementations do not train alike');
+  }
+  return notes;
+}
+
+/** Comma-separated items after `first`, on lines of at most 100 characters. */
+function wrap(first, items, indent) {
+  const lines = [];
+  let line = first;
+  for (const [i, item] of items.entries()) {
+    const text = i < items.length - 1 ? `${item},` : item;
+    const joined = line === first ? `${line}${text}` : `${line} ${text}`;
+    if (line !== first && joined.length > 100) {
+      lines.push(line);
+      line = `${indent}${text}`;
+    } else {
+      line = joined;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+function goalText(line) {
+  return line.versus === null
+    ? `>= ${line.goal} ${line.unit}`
+    : `>= ${line.goal.toFixed(2)}x ${line.versus}`;
+}
+
+function measuredText(line, x) {
+  return line.versus === null ? rate(x) : ratio(x);
+}
+
 export function targetTable(lines, clock) {
-  const header = [
-    'target', 'workload', 'goal', 'kerasm / tfjs-wasm', clock === 'cpu' ? 'by wall' : 'by cpu',
-    'result',
-  ];
+  const header = ['target', 'workload', 'goal', 'kerasm', clock === 'cpu' ? 'by wall' : 'by cpu',
+    'result'];
   return table(
     header,
     lines.map((l) => [
       l.target,
       l.workload,
-      `>= ${l.goal.toFixed(2)}x`,
-      ratio(l.ratio),
-      ratio(l.other),
+      goalText(l),
+      measuredText(l, l.measured),
+      measuredText(l, l.other),
       l.status,
     ]),
     [3, 4],

@@ -5,9 +5,9 @@ import type { Window2D } from './geometry.js';
 
 // f32_gemm's blocking (assembly/gemm.ts): packed B panels (GEMM_KC x GEMM_NC floats), packed A
 // panels (GEMM_MC x GEMM_KC floats) and one 4x8 edge tile. Must match the constants there.
-const GEMM_KC = 256;
-const GEMM_MC = 128;
-const GEMM_NC = 1024;
+const GEMM_KC = 512;
+const GEMM_MC = 64;
+const GEMM_NC = 512;
 const GEMM_EDGE_TILE = 4 * 8;
 
 /** Bytes of packing space f32_gemm needs (independent of the problem size). */

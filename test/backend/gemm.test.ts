@@ -22,7 +22,11 @@ const ACTIVATIONS = [
 ];
 const ACT_NAMES = ['linear', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'gelu', 'swish'];
 
-/** [M, N, K]: 1, the 4x8 register tile +-1 on each axis, odd primes, several K slices (256). */
+/**
+ * [M, N, K]: 1, the 4x8 register tile +-1 on each axis, odd primes, and the blocking edges of
+ * assembly/gemm.ts: K slices of 512, A blocks of 64 rows, B blocks of 512 columns; M < 4 takes
+ * the unpacked path.
+ */
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 1, 7], [1, 8, 1], [4, 1, 1], [1, 17, 33], [1, 257, 64], [33, 1, 31],
   [3, 7, 5], [4, 8, 4], [5, 9, 3], [3, 9, 16], [5, 7, 17], [4, 16, 8], [8, 8, 8],
@@ -30,7 +34,7 @@ const SHAPES: [number, number, number][] = [
   [33, 31, 64], [64, 64, 64], [9, 64, 127], [127, 9, 5], [64, 127, 33], [13, 257, 7],
   [257, 13, 9], [5, 33, 257], [17, 8, 300], [31, 64, 513], [127, 127, 127],
   [257, 129, 300], [129, 257, 17], [3, 1030, 5], [2, 70, 299], [260, 4, 3], [16, 3, 0],
-  [7, 9, 0], [2, 40, 0],
+  [7, 9, 0], [2, 40, 0], [9, 530, 7], [65, 33, 1030],
 ];
 
 interface GemmCase {
@@ -255,7 +259,7 @@ describe('f32_gemm', () => {
   test.each(flavorsUnderTest())('[%s] writes only its view of C and its workspace', (flavor) => {
     const { wasm } = pair(flavor);
     const c: GemmCase = {
-      M: 13, N: 21, K: 300, transA: 1, transB: 1, alpha: 1, beta: 0, bias: true,
+      M: 13, N: 21, K: 600, transA: 1, transB: 1, alpha: 1, beta: 0, bias: true,
       act: ACT_GELU, actAlpha: 0, pad: 2, scale: 1,
     };
     const inputs = makeInputs(c, 77);
