@@ -285,7 +285,6 @@ export async function fit(
       seen += size;
       const logs = { loss: lossSum / seen, ...metricLogs(model, c) };
       await runCallbacks(callbacks, (cb) => cb.onBatchEnd(batch, { ...logs, loss }));
-      if (!Number.isFinite(loss)) model.stopTraining ||= callbacks.some((cb) => cb.constructor.name === 'TerminateOnNaN');
       if (performance.now() - lastYield > 200) {
         await yieldToEventLoop();
         lastYield = performance.now();
