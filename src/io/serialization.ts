@@ -23,6 +23,7 @@ import {
   AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
 } from '../layers/pooling.js';
 import { Bidirectional, GRU, LSTM, SimpleRNN, type RNNArgs } from '../layers/recurrent.js';
+import { Normalization, RandomTranslation, type FillMode } from '../layers/preprocessing.js';
 import { UpSampling2D, ZeroPadding2D } from '../layers/reshaping.js';
 import {
   activationFromKeras, activationToKeras, initializerFromKeras, initializerToKeras, isObject, KerasConfig,
@@ -440,6 +441,42 @@ export const CODECS: { [N in LayerClassName]: LayerCodec<LayerOf<N>> } = {
       c.unsupported('noise_shape');
       const seed = c.get('seed');
       return new Dropout({ ...args, rate: c.number('rate'), seed: typeof seed === 'number' ? seed : undefined });
+    },
+  },
+  RandomTranslation: {
+    type: RandomTranslation,
+    write: (l) => ({
+      height_factor: l.heightFactor, width_factor: l.widthFactor, fill_mode: l.fillMode,
+      interpolation: 'nearest', seed: l.seed ?? null, fill_value: l.fillValue, ...CHANNELS_LAST,
+    }),
+    read: (c, args) => {
+      c.channelsLast();
+      const factor = (key: string): number | [number, number] => {
+        const v = c.get(key);
+        if (typeof v === 'number') return v;
+        if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number')) return [v[0], v[1]];
+        return c.fail(`expected ${key} to be a number or a pair of numbers, got ${JSON.stringify(v)}`);
+      };
+      const seed = c.get('seed');
+      return new RandomTranslation({
+        ...args, heightFactor: factor('height_factor'), widthFactor: factor('width_factor'),
+        fillMode: c.choice('fill_mode', ['constant', 'reflect', 'nearest', 'wrap'], 'reflect') as FillMode,
+        fillValue: c.number('fill_value', 0), interpolation: c.choice('interpolation', ['nearest'], 'nearest') as 'nearest',
+        seed: typeof seed === 'number' ? seed : undefined,
+      });
+    },
+  },
+  Normalization: {
+    type: Normalization,
+    // The statistics travel as the weights mean, variance and count, as Keras saves them.
+    write: () => ({ axis: -1, mean: null, variance: null, invert: false }),
+    read: (c, args) => {
+      const axis = c.get('axis');
+      if (axis !== undefined && axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1)) {
+        return c.fail(`expected axis -1, got ${JSON.stringify(axis)}`);
+      }
+      if (c.get('invert') === true) return c.fail('expected invert false (an inverting Normalization is not supported)');
+      return new Normalization(args);
     },
   },
   Activation: {

@@ -8,7 +8,7 @@ import {
   Activation, Adam, AdamW, Add, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D,
   Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
   GRU, Input, io, l2, Layer, LayerNormalization, loadModel, LSTM, MaxPooling2D, Model, Multiply, Reshape,
-  SeparableConv2D, Sequential, SGD, SimpleRNN, UpSampling2D, ZeroPadding2D, losses, setRandomSeed, tensor,
+  Normalization, RandomTranslation, SeparableConv2D, Sequential, SGD, SimpleRNN, UpSampling2D, ZeroPadding2D, losses, setRandomSeed, tensor,
 } from '../../src/index.js';
 import { getBackend } from '../../src/backend/backend.js';
 import { Random } from '../../src/util/random.js';
@@ -108,6 +108,15 @@ const CASES: Case[] = [
       new Embedding({ inputDim: 10, outputDim: 4, inputShape: [5] }),
       new GRU({ units: 3, resetAfter: false, goBackwards: true }),
       new Dense({ units: 2, activation: 'softmax' }),
+    ]),
+  },
+  {
+    name: 'Sequential preprocessing: RandomTranslation, Normalization',
+    build: () => new Sequential([
+      new RandomTranslation({ heightFactor: 0.2, widthFactor: [-0.1, 0.3], fillMode: 'nearest', inputShape: [4, 5, 3] }),
+      new Normalization({ mean: [0.1, 0.2, 0.3], variance: [1, 2, 3] }),
+      new Flatten(),
+      new Dense({ units: 2 }),
     ]),
   },
 ];
