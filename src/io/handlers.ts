@@ -304,6 +304,26 @@ export async function removeModel(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The names of the models saved with `indexeddb://name` whose name starts with `prefix`, sorted.
+ * @example
+ * ```ts
+ * await indexedDBModelNames('search/project/'); // ['search/project/trial_0002', ...]
+ * ```
+ */
+export async function indexedDBModelNames(prefix: string): Promise<string[]> {
+  const db = await openDatabase('io.indexedDBModelNames');
+  try {
+    const tx = db.transaction(INFO_STORE, 'readonly');
+    // Every name that starts with prefix sorts between prefix and prefix + the largest code unit.
+    const request = tx.objectStore(INFO_STORE).getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+    await completed(tx);
+    return (request.result as IDBValidKey[]).map(String);
+  } finally {
+    db.close();
+  }
+}
+
 // ---- Browser downloads ----------------------------------------------------------------------
 
 /**

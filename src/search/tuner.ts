@@ -19,7 +19,7 @@ import { setRandomSeed } from '../util/seed.js';
 import { HyperParameters, type HyperParametersJSON } from './hyperparameters.js';
 import { paretoFront, toObjectives, MEASURED_OBJECTIVES, type Objective, type ObjectiveLike } from './objective.js';
 import type { Oracle, OracleState, Trial, TrialRequest } from './oracles/oracle.js';
-import { fileStore, type ProjectStore } from './storage.js';
+import { openStore, type ProjectStore } from './storage.js';
 
 /** Builds (and optionally trains) a model for one set of hyperparameter values. */
 export interface HyperModel {
@@ -46,7 +46,12 @@ export interface TunerArgs {
   timeBudget?: number;
   /** Re-runs of a failed trial with the same values (default 0). */
   maxRetriesPerTrial?: number;
-  /** Node: where state.json and the best models' weights go. Without it, results stay in memory. */
+  /**
+   * Where the state and the best models' weights go; without it, results stay in memory.
+   * Node: the folder <directory>/<projectName>/ (state.json, trial_<id>/). Browsers and workers:
+   * IndexedDB, the record '<directory>/<projectName>' of the database 'kerasm-search' and the
+   * models indexeddb://<directory>/<projectName>/trial_<id>.
+   */
   directory?: string;
   projectName?: string;
   /** true: start over, deleting the project directory; false (default): resume from it. */
@@ -417,13 +422,13 @@ export class Tuner {
     if (this.loaded) return;
     this.loaded = true;
     if (this.args.directory === undefined) return;
-    this.store = await fileStore(this.args.directory, this.args.projectName ?? 'untitled_project');
+    this.store = await openStore(this.args.directory, this.args.projectName ?? 'untitled_project');
     if (this.args.overwrite) {
       await this.store.clear();
       return;
     }
     const text = await this.store.readState();
-    if (text === null) return;
+    if (text === null) return this.store.removeStale(new Set());
     const state = this.parseState(text);
     this.oracle.space.merge(state.space.space);
     for (const trial of state.trials) this.oracle.update(trial);
@@ -431,6 +436,7 @@ export class Tuner {
     this.trials = state.trials;
     const keep = new Set(this.getBestTrials(this.modelsToKeep).map((t) => t.trialId));
     for (const id of keep) this.savedOnDisk.add(id);
+    await this.store.removeStale(keep);
   }
 
   private parseState(text: string): StateFile {
