@@ -134,13 +134,33 @@ class Confusion extends Metric {
   }
 }
 
+/** Mean absolute or squared error per sample (averaged over its outputs), as Keras's 'mae' and 'mse'. */
+export class MeanError extends MeanMetric {
+  constructor(readonly name: 'mae' | 'mse', private readonly power: 1 | 2) {
+    super();
+  }
+  update(yTrue: Tensor, yPred: Tensor, w?: Float32Array) {
+    const t = rows(yTrue);
+    const p = rows(yPred);
+    if (t.n * t.k !== p.n * p.k) fail(this.name, `expected targets with ${p.n * p.k} values (the predictions' count), got ${t.n * t.k}`);
+    const errors = new Float32Array(p.n);
+    for (let i = 0; i < p.n; i++) {
+      let sum = 0;
+      for (let j = 0; j < p.k; j++) sum += Math.abs(t.data[i * p.k + j] - p.data[i * p.k + j]) ** this.power;
+      errors[i] = sum / p.k;
+    }
+    this.add(errors, w);
+  }
+}
+
 export const Precision = (threshold = 0.5) => new Confusion('precision', 'precision', threshold);
 export const Recall = (threshold = 0.5) => new Confusion('recall', 'recall', threshold);
 
 export type MetricIdentifier =
   | 'accuracy' | 'acc' | 'categorical_accuracy' | 'categoricalAccuracy' | 'sparse_categorical_accuracy'
   | 'sparseCategoricalAccuracy' | 'binary_accuracy' | 'binaryAccuracy' | 'precision' | 'recall'
-  | 'top_k_categorical_accuracy' | 'topKCategoricalAccuracy' | 'sparse_top_k_categorical_accuracy';
+  | 'top_k_categorical_accuracy' | 'topKCategoricalAccuracy' | 'sparse_top_k_categorical_accuracy'
+  | 'mae' | 'mean_absolute_error' | 'meanAbsoluteError' | 'mse' | 'mean_squared_error' | 'meanSquaredError';
 
 /** Resolves a metric name; 'accuracy' follows the loss, as in Keras. */
 export function getMetric(spec: MetricIdentifier | Metric, lossName: string): Metric {
@@ -159,6 +179,8 @@ export function getMetric(spec: MetricIdentifier | Metric, lossName: string): Me
     case 'recall': return Recall();
     case 'top_k_categorical_accuracy': return new TopKCategoricalAccuracy();
     case 'sparse_top_k_categorical_accuracy': return new TopKCategoricalAccuracy(5, 'sparse_top_k_categorical_accuracy', true);
+    case 'mae': case 'mean_absolute_error': return new MeanError('mae', 1);
+    case 'mse': case 'mean_squared_error': return new MeanError('mse', 2);
   }
-  return fail('compile', `unknown metric '${String(spec)}'; expected accuracy, categorical_accuracy, sparse_categorical_accuracy, binary_accuracy, precision, recall, top_k_categorical_accuracy or a Metric`);
+  return fail('compile', `unknown metric '${String(spec)}'; expected accuracy, categorical_accuracy, sparse_categorical_accuracy, binary_accuracy, precision, recall, top_k_categorical_accuracy, mae, mse or a Metric`);
 }

@@ -35,6 +35,20 @@ describe('metrics', () => {
     top2.update(tensor([[0, 1, 0], [1, 0, 0]]), tensor([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3]]));
     expect(top2.result()).toBe(0.5);
   });
+
+  it("'mae' and 'mse' average each sample's error over its outputs, weighted by sample", () => {
+    const mae = getMetric('mae', 'mse');
+    const mse = getMetric('meanSquaredError', 'mse');
+    const yTrue = tensor([[1, 2], [0, 0], [3, -1]]);
+    const yPred = tensor([[2, 0], [0, 1], [3, 1]]);
+    mae.update(yTrue, yPred, Float32Array.of(1, 1, 2));
+    mse.update(yTrue, yPred);
+    // per sample: |e| means 1.5, 0.5, 1; e^2 means 2.5, 0.5, 2
+    expect(mae.result()).toBeCloseTo((1.5 + 0.5 + 2 * 1) / 4);
+    expect(mse.result()).toBeCloseTo((2.5 + 0.5 + 2) / 3);
+    expect([mae.name, mse.name]).toEqual(['mae', 'mse']);
+    expect(() => mae.update(tensor([1, 2]), tensor([[1, 2, 3]]))).toThrow(/mae: expected targets with 3 values/);
+  });
 });
 
 describe('learning-rate schedules', () => {
