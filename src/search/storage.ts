@@ -69,6 +69,9 @@ export async function fileStore(directory: string, projectName: string): Promise
   const statePath = path.join(root, 'state.json');
   const trialDir = (trialId: string) => path.join(root, `trial_${trialId}`);
   const doomed = new Set<string>();
+  // Writes run one after another, in the order they were asked for, so that trials finishing
+  // together cannot leave an older state last.
+  let lastWrite: Promise<void> = Promise.resolve();
   return {
     statePath,
     async readState() {
@@ -79,13 +82,17 @@ export async function fileStore(directory: string, projectName: string): Promise
         throw e;
       }
     },
-    async writeState(text) {
-      await fs.mkdir(root, { recursive: true });
-      const temp = `${statePath}.${process.pid}.tmp`;
-      await fs.writeFile(temp, text, 'utf8');
-      await fs.rename(temp, statePath);
-      for (const id of doomed) await fs.rm(trialDir(id), { recursive: true, force: true });
-      doomed.clear();
+    writeState(text) {
+      const write = lastWrite.then(async () => {
+        await fs.mkdir(root, { recursive: true });
+        const temp = `${statePath}.${process.pid}.tmp`;
+        await fs.writeFile(temp, text, 'utf8');
+        await fs.rename(temp, statePath);
+        for (const id of doomed) await fs.rm(trialDir(id), { recursive: true, force: true });
+        doomed.clear();
+      });
+      lastWrite = write.catch(() => {});
+      return write;
     },
     async clear() {
       doomed.clear();

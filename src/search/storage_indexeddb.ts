@@ -58,6 +58,8 @@ export async function indexedDBStore(directory: string, projectName: string): Pr
   const savedTrialIds = async () =>
     (await indexedDBModelNames(modelPrefix)).map((name) => name.slice(modelPrefix.length)).filter((id) => !id.includes('/'));
   const doomed = new Set<string>();
+  // Writes run one after another, in the order they were asked for (see storage.ts).
+  let lastWrite: Promise<void> = Promise.resolve();
   return {
     statePath,
     async readState() {
@@ -69,10 +71,14 @@ export async function indexedDBStore(directory: string, projectName: string): Pr
       }
       return record.state;
     },
-    async writeState(text) {
-      await inTransaction('readwrite', (store) => store.put({ project, state: text } satisfies StateRecord));
-      for (const id of doomed) await removeModel(modelUrl(id));
-      doomed.clear();
+    writeState(text) {
+      const write = lastWrite.then(async () => {
+        await inTransaction('readwrite', (store) => store.put({ project, state: text } satisfies StateRecord));
+        for (const id of doomed) await removeModel(modelUrl(id));
+        doomed.clear();
+      });
+      lastWrite = write.catch(() => {});
+      return write;
     },
     async clear() {
       doomed.clear();

@@ -178,4 +178,11 @@ describe('search state in IndexedDB', () => {
     expect(await savedTrials('deferred')).toEqual([]);
     expect(await store.readState()).toBeNull();
   });
+
+  it('writes states in the order they were asked for, even when asked at once', async () => {
+    const store = await indexedDBStore(DIRECTORY, 'deferred');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.writeState(`{"write": ${i}}`)));
+    expect(await store.readState()).toBe('{"write": 19}');
+    await store.clear();
+  });
 });

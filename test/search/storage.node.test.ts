@@ -111,4 +111,11 @@ describe('fileStore', () => {
     await store.writeState('{}');
     expect(entries('deferred')).toEqual(['state.json', 'trial_0001']);
   });
+
+  it('writes states in the order they were asked for, even when asked at once', async () => {
+    const store = await fileStore(dir, 'concurrent');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.writeState(`{"write": ${i}}`)));
+    expect(await store.readState()).toBe('{"write": 19}');
+    expect(entries('concurrent')).toEqual(['state.json']);
+  });
 });
