@@ -1,0 +1,375 @@
+// AutoModel tasks: give data, get a trained model whose architecture and optimizer were searched.
+//
+// fit() checks the data against the task, derives the search space from its shape (TaskConfig),
+// holds out a seeded validation split, runs a Tuner that tries known-good architectures first,
+// then retrains the best one on all the data for the number of epochs that scored best.
+//
+// What must stay true:
+// - Labels are encoded once, in fit(): predict() answers with the labels as they were given
+//   (numbers or strings) and evaluate() refuses labels fit() never saw.
+// - Bad data ends fit() before any trial, with an error that says what the task expected.
+// see: autokeras/auto_model.py, autokeras/tasks/image.py, autokeras/tasks/structured_data.py
+
+import { Normalization, RandomTranslation } from '../../layers/preprocessing.js';
+import { fail } from '../../ops/check.js';
+import { Model } from '../../models/model.js';
+import { Tensor, tensor } from '../../tensor.js';
+import type { History, Logs } from '../../training/callbacks.js';
+import type { Data } from '../../training/fit.js';
+import { Random } from '../../util/random.js';
+import { setRandomSeed } from '../../util/seed.js';
+import type { HPValues, HyperParameters } from '../hyperparameters.js';
+import { ASHA } from '../oracles/asha.js';
+import { BayesianOptimization } from '../oracles/bayesian.js';
+import { GridSearch } from '../oracles/grid_search.js';
+import { Hyperband } from '../oracles/hyperband.js';
+import type { Oracle, Trial } from '../oracles/oracle.js';
+import { RandomSearch } from '../oracles/random_search.js';
+import { RegularizedEvolution } from '../oracles/regularized_evolution.js';
+import { Tuner } from '../tuner.js';
+import { buildTaskModel, taskHyperModel, warmStartValues, type TaskConfig, type TaskName } from './hypermodel.js';
+
+export type TunerName = 'random' | 'grid' | 'bayesian' | 'hyperband' | 'asha' | 'evolution';
+
+export interface AutoModelArgs {
+  /** Trials to run (default 10). fit() may lower it for one call. */
+  maxTrials?: number;
+  /** The search algorithm (default 'evolution', which mutates the best architectures so far). */
+  tuner?: TunerName | Oracle;
+  /** Default: val_accuracy (max) for classifiers, val_loss (min) for regressors. */
+  objective?: string;
+  seed?: number;
+  /** Node: where the search state goes, so that a later fit() with overwrite: false resumes. */
+  directory?: string;
+  projectName?: string;
+  /** Start over instead of resuming from `directory` (default false). */
+  overwrite?: boolean;
+  /** Models with more parameters are not trained. */
+  maxModelSize?: number;
+  /** Epochs without improvement of val_loss before a trial stops (default 3). */
+  patience?: number;
+  /** Values fixed for every trial (e.g. `{ 'conv/blocks': 2 }`); the others are searched. */
+  hyperparameters?: HPValues;
+  /** Try the task's known-good architectures first (default true). */
+  warmStart?: boolean;
+  onTrialEnd?: (trial: Trial) => void | Promise<void>;
+}
+
+export interface AutoFitArgs {
+  /** Epochs per trial, the most a trial trains (default 10). */
+  epochs?: number;
+  batchSize?: number;
+  /** Fraction held out to score trials (default 0.2), unless validationData is given. */
+  validationSplit?: number;
+  validationData?: [Data, Data];
+  maxTrials?: number;
+  /** Seconds for the search; a running trial stops at the end of the epoch that passes it. */
+  timeBudget?: number;
+  /**
+   * Retrain the best architecture on all the data (training and validation) for its best
+   * number of epochs (default true without validationData, as AutoKeras does).
+   */
+  refit?: boolean;
+  /** 0 silent, 1 progress of the final training. */
+  verbose?: 0 | 1;
+}
+
+type Labels = (number | string)[];
+
+/** Maps the labels given to fit() to class indices and back. */
+class LabelEncoder {
+  private readonly index = new Map<number | string, number>();
+  constructor(readonly classes: Labels) {
+    classes.forEach((c, i) => this.index.set(c, i));
+  }
+  encode(labels: Labels, what: string): Float32Array {
+    return Float32Array.from(labels, (l, i) => {
+      const k = this.index.get(l);
+      if (k === undefined) fail(what, `expected labels among the classes seen in fit() (${this.classes.slice(0, 10).join(', ')}${this.classes.length > 10 ? ', ...' : ''}), got ${JSON.stringify(l)} at sample ${i}`);
+      return k;
+    });
+  }
+}
+
+/** Rows of a 2-D array or tensor as an array of rows, or a flat list of labels. */
+function labelsOf(y: Data | Labels, what: string): { labels: Labels; oneHot: boolean } {
+  if (y instanceof Tensor) {
+    const values = Array.from(y.dataSync() as ArrayLike<number>);
+    if (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)) return { labels: values, oneHot: false };
+    if (y.rank === 2) return { labels: oneHotRows(values, y.shape[1], what), oneHot: true };
+    return fail(what, `expected labels of shape [samples], [samples, 1] or one-hot [samples, classes], got [${y.shape.join(', ')}]`);
+  }
+  if (!Array.isArray(y) || y.length === 0) return fail(what, `expected a non-empty array or Tensor of labels, got ${Array.isArray(y) ? 'an empty array' : typeof y}`);
+  if (Array.isArray(y[0])) {
+    const rows = y as unknown as number[][];
+    if (rows.every((r) => r.length === 1)) return { labels: rows.map((r) => r[0]), oneHot: false };
+    return { labels: oneHotRows(rows.flat(), rows[0].length, what), oneHot: true };
+  }
+  return { labels: y as Labels, oneHot: false };
+}
+
+function oneHotRows(values: number[], classes: number, what: string): number[] {
+  const labels: number[] = [];
+  for (let r = 0; r * classes < values.length; r++) {
+    const row = values.slice(r * classes, (r + 1) * classes);
+    const hot = row.indexOf(Math.max(...row));
+    if (row.filter((v) => v !== 0).length !== 1 || row[hot] !== 1) fail(what, `expected one-hot rows (one 1, the rest 0), got [${row.join(', ')}] at sample ${r}`);
+    labels.push(hot);
+  }
+  return labels;
+}
+
+/** x as a float32 Tensor, checked for finite values. */
+function toTensor(x: Data, what: string): Tensor {
+  if (Array.isArray(x) && x.length > 0 && x[0] instanceof Tensor) fail(what, 'expected one input (a Tensor or nested arrays), got an array of Tensors');
+  const t = x instanceof Tensor ? x : tensor(x as number[][]);
+  const values = t.dataSync() as ArrayLike<number>;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) fail(what, `expected finite inputs, found ${values[i]} at flat index ${i}`);
+  }
+  return t;
+}
+
+function rows(t: Tensor, indices: ArrayLike<number>): Tensor {
+  const row = t.size / t.shape[0];
+  const src = t.dataSync() as Float32Array;
+  const out = new Float32Array(indices.length * row);
+  for (let i = 0; i < indices.length; i++) out.set(src.subarray(indices[i] * row, (indices[i] + 1) * row), i * row);
+  return tensor(out, [indices.length, ...t.shape.slice(1)]);
+}
+
+/** Mean and variance of each entry of the last axis, over everything else. */
+function featureStats(x: Tensor): { mean: number[]; variance: number[] } {
+  const features = x.shape[x.rank - 1];
+  const values = x.dataSync() as Float32Array;
+  const count = values.length / features;
+  const mean = new Float64Array(features);
+  const m2 = new Float64Array(features);
+  for (let i = 0; i < values.length; i++) mean[i % features] += values[i];
+  for (let f = 0; f < features; f++) mean[f] /= count;
+  for (let i = 0; i < values.length; i++) m2[i % features] += (values[i] - mean[i % features]) ** 2;
+  return { mean: Array.from(mean), variance: Array.from(m2, (v) => v / count) };
+}
+
+function makeOracle(tuner: TunerName | Oracle, seed: number | undefined): Oracle {
+  if (typeof tuner !== 'string') return tuner;
+  switch (tuner) {
+    case 'random': return new RandomSearch({ seed });
+    case 'grid': return new GridSearch({ seed });
+    case 'bayesian': return new BayesianOptimization({ seed });
+    case 'hyperband': return new Hyperband({ seed, maxEpochs: 10 });
+    case 'asha': return new ASHA({ seed, maxEpochs: 10 });
+    case 'evolution': return new RegularizedEvolution({ seed, populationSize: 6, sampleSize: 3 });
+    default: return fail('AutoModel', `expected tuner one of random, grid, bayesian, hyperband, asha, evolution or an Oracle, got '${String(tuner)}'`);
+  }
+}
+
+/** What is common to every task; subclasses say how data maps to a TaskConfig. */
+export abstract class AutoModel {
+  abstract readonly task: TaskName;
+  /** The search, once fit() has started. */
+  tuner: Tuner | null = null;
+  /** The final model, once fit() has finished. */
+  model: Model | null = null;
+  protected readonly args: AutoModelArgs;
+  private config: TaskConfig | null = null;
+  private encoder: LabelEncoder | null = null;
+  private bestValues: HPValues | null = null;
+
+  constructor(args: AutoModelArgs = {}) {
+    if (args.maxTrials !== undefined && !(Number.isInteger(args.maxTrials) && args.maxTrials > 0)) {
+      fail(this.constructor.name, `expected maxTrials to be a positive integer, got ${args.maxTrials}`);
+    }
+    this.args = args;
+  }
+
+  protected get classifier(): boolean {
+    return this.task.endsWith('classifier');
+  }
+
+  /** x as the task wants it (images get a channel axis), or an error saying what was expected. */
+  protected abstract prepareInputs(x: Tensor): Tensor;
+
+  /** Searches architectures and training settings, then trains the best one. Returns its History. */
+  async fit(x: Data, y: Data | Labels, args: AutoFitArgs = {}): Promise<History> {
+    const name = `${this.constructor.name}.fit`;
+    const inputs = this.prepareInputs(toTensor(x, name));
+    const n = inputs.shape[0];
+    const targets = this.encodeTargets(y, n, name, true);
+    const split = args.validationSplit ?? 0.2;
+    if (args.validationData === undefined && !(split > 0 && split < 1)) fail(name, `expected validationSplit in (0, 1), got ${split}`);
+    if (args.timeBudget !== undefined && !(args.timeBudget > 0)) fail(name, `expected timeBudget > 0 seconds, got ${args.timeBudget}`);
+    const maxTrials = args.maxTrials ?? this.args.maxTrials ?? 10;
+    if (!(Number.isInteger(maxTrials) && maxTrials > 0)) fail(name, `expected maxTrials to be a positive integer, got ${maxTrials}`);
+
+    // A seeded shuffle before the split, so that sorted data still gives a fair validation set.
+    let train = { x: inputs, y: targets };
+    let validation: { x: Tensor; y: Tensor };
+    if (args.validationData) {
+      const vx = this.prepareInputs(toTensor(args.validationData[0], `${name} validationData`));
+      validation = { x: vx, y: this.encodeTargets(args.validationData[1], vx.shape[0], `${name} validationData`) };
+    } else {
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      new Random(this.args.seed ?? 1).shuffle(order);
+      const held = Math.max(1, Math.round(n * split));
+      if (n - held < 1) fail(name, `expected enough samples to hold out ${held} for validation, got ${n}`);
+      train = { x: rows(inputs, order.subarray(held)), y: rows(targets, order.subarray(held)) };
+      validation = { x: rows(inputs, order.subarray(0, held)), y: rows(targets, order.subarray(0, held)) };
+    }
+
+    const timeBudget = args.timeBudget;
+    this.config = {
+      task: this.task,
+      inputShape: inputs.shape.slice(1),
+      outputUnits: this.classifier ? this.encoder!.classes.length : targets.shape[1],
+      stats: featureStats(train.x),
+      patience: this.args.patience ?? 3,
+      ...(this.args.hyperparameters ? { fixed: { ...this.args.hyperparameters } } : {}),
+      ...(timeBudget !== undefined ? { deadline: Date.now() + timeBudget * 1000 } : {}),
+    };
+    const objective = this.args.objective ?? (this.classifier ? 'val_accuracy' : 'val_loss');
+    const oracle = makeOracle(this.args.tuner ?? 'evolution', this.args.seed);
+    if (this.args.warmStart ?? true) oracle.initialHyperparameters = warmStartValues(this.task);
+    this.tuner = new Tuner({
+      hypermodel: taskHyperModel(this.config),
+      oracle,
+      objective,
+      maxTrials,
+      seed: this.args.seed,
+      ...(timeBudget !== undefined ? { timeBudget } : {}),
+      maxModelSize: this.args.maxModelSize,
+      maxRetriesPerTrial: 1,
+      directory: this.args.directory,
+      projectName: this.args.projectName ?? this.task,
+      overwrite: this.args.overwrite ?? false,
+      modelsToKeep: 1,
+      onTrialEnd: this.args.onTrialEnd,
+    });
+    const epochs = args.epochs ?? 10;
+    const batchSize = args.batchSize ?? 32;
+    await this.tuner.search(train.x, train.y, { epochs, batchSize, validationData: [validation.x, validation.y], verbose: 0 });
+
+    const [best] = this.tuner.getBestTrials(1);
+    if (!best) {
+      const errors = this.tuner.trials.map((t) => `trial ${t.trialId}: ${t.status}${t.error ? ` (${t.error})` : ''}`);
+      throw new Error(`kerasm.${name}: no trial completed; ${errors.join('; ') || 'no trial ran (is the time budget too small?)'}`);
+    }
+    this.bestValues = best.hyperparameters;
+    const refit = args.refit ?? args.validationData === undefined;
+    if (refit) {
+      // The best architecture again, trained on everything for as long as its best trial took.
+      if (this.args.seed !== undefined) setRandomSeed(this.args.seed);
+      const model = this.buildBest({ ...this.config, deadline: undefined });
+      const all = args.validationData ? train : { x: inputs, y: targets };
+      const history = await model.fit(all.x, all.y, { epochs: (best.bestStep ?? epochs - 1) + 1, batchSize, verbose: args.verbose ?? 0 });
+      this.model = model;
+      return history;
+    }
+    const [model] = await this.tuner.getBestModels(1);
+    this.model = model;
+    return { epoch: [], history: {} } as unknown as History;
+  }
+
+  /** The best trial's hyperparameter values. */
+  getBestHyperparameters(): HPValues {
+    if (!this.bestValues) fail(`${this.constructor.name}.getBestHyperparameters`, 'expected fit() to have run first');
+    return { ...this.bestValues };
+  }
+
+  /**
+   * Class labels (classifiers, as given to fit()) or predicted values (regressors, a Tensor).
+   */
+  predict(x: Data): Labels | Tensor {
+    const model = this.trained('predict');
+    const out = model.predict(this.prepareInputs(toTensor(x, `${this.constructor.name}.predict`))) as Tensor;
+    if (!this.classifier) return out;
+    const [n, k] = out.shape;
+    const p = out.dataSync() as Float32Array;
+    const labels: Labels = [];
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (p[i * k + j] > p[i * k + best]) best = j;
+      labels.push(this.encoder!.classes[best]);
+    }
+    return labels;
+  }
+
+  /** Class probabilities, [samples, classes], in the order of `classes`. */
+  predictProba(x: Data): Tensor {
+    if (!this.classifier) fail(`${this.constructor.name}.predictProba`, 'expected a classifier task');
+    return this.trained('predictProba').predict(this.prepareInputs(toTensor(x, `${this.constructor.name}.predictProba`))) as Tensor;
+  }
+
+  /** The classes, in the order of predictProba's columns. */
+  get classes(): Labels {
+    if (!this.encoder) fail(`${this.constructor.name}.classes`, 'expected fit() to have run first');
+    return [...this.encoder.classes];
+  }
+
+  /** Loss and metrics of the final model on (x, y). */
+  evaluate(x: Data, y: Data | Labels, args: { batchSize?: number } = {}): Logs {
+    const name = `${this.constructor.name}.evaluate`;
+    const model = this.trained('evaluate');
+    const inputs = this.prepareInputs(toTensor(x, name));
+    return model.evaluate(inputs, this.encodeTargets(y, inputs.shape[0], name), args);
+  }
+
+  /**
+   * The final model for inference: a kerasm Model without the layers that act only in training,
+   * ready for model.save() in kerasm's or TensorFlow.js's format.
+   */
+  exportModel(): Model {
+    const model = this.trained('exportModel');
+    const exported = this.buildBest({ ...this.config!, inference: true, deadline: undefined });
+    // Both models come from the same values, so their layers pair up in order once the
+    // training-only layers are left out.
+    const source = model.layers.filter((l) => !(l instanceof RandomTranslation));
+    if (source.length !== exported.layers.length) {
+      throw new Error(`kerasm.${this.constructor.name}.exportModel: the inference model has ${exported.layers.length} layers, expected ${source.length}`);
+    }
+    source.forEach((layer, i) => {
+      const target = exported.layers[i].weights;
+      if (layer instanceof Normalization) {
+        const { scale, offset } = layer.affine();
+        const f = scale.length;
+        const kernel = new Float32Array(target[0].value.size);
+        // DepthwiseConv2D's [1, 1, f, 1] kernel is the scale; Dense's [f, f] kernel is diag(scale).
+        for (let k = 0; k < f; k++) kernel[kernel.length === f ? k : k * f + k] = scale[k];
+        target[0].assign(kernel);
+        target[1].assign(offset);
+      } else {
+        layer.weights.forEach((w, k) => target[k].assign(w.read()));
+      }
+    });
+    return exported;
+  }
+
+  private buildBest(config: TaskConfig): Model {
+    const hp = this.tuner!.oracle.space.withValues(this.bestValues!);
+    return buildTaskModel(hp as HyperParameters, config);
+  }
+
+  private trained(what: string): Model {
+    if (!this.model) fail(`${this.constructor.name}.${what}`, 'expected fit() to have run first');
+    return this.model;
+  }
+
+  /** Class indices [samples] for classifiers, targets [samples, k] for regressors. */
+  private encodeTargets(y: Data | Labels, samples: number, what: string, learn = false): Tensor {
+    if (this.classifier) {
+      const { labels } = labelsOf(y, what);
+      if (labels.length !== samples) fail(what, `expected as many labels as samples (${samples}), got ${labels.length}`);
+      if (learn) {
+        const distinct = [...new Set(labels)].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
+        if (distinct.length < 2) fail(what, `expected at least 2 classes, got ${distinct.length} (${JSON.stringify(distinct)})`);
+        this.encoder = new LabelEncoder(distinct);
+      }
+      return tensor(this.encoder!.encode(labels, what), [samples]);
+    }
+    const t = toTensor(y as Data, what);
+    if (t.shape[0] !== samples) fail(what, `expected as many targets as samples (${samples}), got ${t.shape[0]}`);
+    if (t.rank === 1) return t.reshape([samples, 1]);
+    if (t.rank !== 2) fail(what, `expected targets of shape [samples] or [samples, outputs], got [${t.shape.join(', ')}]`);
+    return t;
+  }
+}
