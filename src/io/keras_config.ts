@@ -162,7 +162,7 @@ export function activationFromKeras(c: KerasConfig, key = 'activation', fallback
   try {
     return getActivation(snakeCase(name)).name as ActivationIdentifier;
   } catch {
-    const known = ['linear', 'relu', 'leaky_relu', 'elu', 'selu', 'sigmoid', 'tanh', 'softmax', 'gelu', 'swish', 'silu', 'softplus', 'exponential'];
+    const known = ['linear', 'relu', 'leaky_relu', 'elu', 'selu', 'sigmoid', 'tanh', 'softmax', 'gelu', 'swish', 'silu', 'softplus', 'exponential', 'hard_sigmoid'];
     return c.fail(`unknown activation '${name}' for ${key}; kerasm supports ${known.join(', ')}`);
   }
 }

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 
 export type ActivationIdentifier =
   | 'linear' | 'relu' | 'leakyRelu' | 'leaky_relu' | 'elu' | 'selu' | 'sigmoid' | 'tanh'
-  | 'softmax' | 'gelu' | 'swish' | 'silu' | 'softplus' | 'exponential';
+  | 'softmax' | 'gelu' | 'swish' | 'silu' | 'softplus' | 'exponential' | 'hard_sigmoid' | 'hardSigmoid';
 
 export interface Activation {
   /** The canonical (Keras) name, used when saving. */
@@ -34,9 +34,18 @@ const TABLE: Record<string, Activation> = {
   silu: { name: 'silu', fused: 'swish', apply: (x) => ops.swish(x) },
   softplus: { name: 'softplus', apply: (x) => ops.softplus(x) },
   exponential: { name: 'exponential', apply: (x) => ops.exp(x) },
+  // TensorFlow.js's and Keras 2's: clip(0.2 x + 0.5, 0, 1), the default gate of tfjs's LSTM and
+  // GRU. Composed as relu(y) - relu(y - 1), so it is differentiable with the rules of relu.
+  hard_sigmoid: {
+    name: 'hard_sigmoid',
+    apply: (x) => {
+      const y = ops.scaleShift(x, 0.2, 0.5);
+      return ops.sub(ops.relu(y), ops.relu(ops.scaleShift(y, 1, -1)));
+    },
+  },
 };
 
-const ALIASES: Record<string, string> = { leakyRelu: 'leaky_relu', swish: 'silu' };
+const ALIASES: Record<string, string> = { leakyRelu: 'leaky_relu', swish: 'silu', hardSigmoid: 'hard_sigmoid' };
 
 /** Resolves an activation name (Keras identifier or camelCase); undefined means linear. */
 export function getActivation(name: string | undefined | null, where = 'activation'): Activation {

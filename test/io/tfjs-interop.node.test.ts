@@ -5,8 +5,8 @@
 // Predictions agree to a relative error of 1e-4 (of the output's largest magnitude): the two
 // libraries sum in different orders, so the last bits differ.
 //
-// tfjs's LSTM and GRU gate with a hard sigmoid by default, which kerasm does not have, so the
-// tfjs RNNs here use the sigmoid (Keras's default); tfjs's GRU only has resetAfter false.
+// tfjs's LSTM and GRU gate with a hard sigmoid by default; the table's RNNs use the sigmoid
+// (Keras's default) and one test loads tfjs's defaults. tfjs's GRU only has resetAfter false.
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -22,7 +22,7 @@ import {
   ZeroPadding2D, setRandomSeed, tensor, type ModelArtifacts, type Tensor,
 } from '../../src/index.js';
 import { Random } from '../../src/util/random.js';
-import { expectRejects, saveToMemory } from './helpers.js';
+import { saveToMemory } from './helpers.js';
 
 const RELATIVE = 1e-4;
 const BATCH = 3;
@@ -231,12 +231,16 @@ describe('tfjs-layers -> kerasm', () => {
     expect(model.countParams()).toBe(source.countParams());
   });
 
-  it("tfjs's default hard-sigmoid LSTM is refused with a clear error", async () => {
-    const source = tfl.sequential({ layers: [L.lstm({ units: 2, inputShape: [3, 2] })] });
-    await expectRejects(
-      loadModel(io.fromMemory(await saveTfjs(source))),
-      /kerasm\.loadModel: layer '.*' \(LSTM\): unknown activation 'hard_sigmoid' for recurrent_activation; kerasm supports .*sigmoid/,
-    );
+  it("tfjs's default LSTM and GRU (hard-sigmoid gates) load and predict the same", async () => {
+    for (const rnn of [L.lstm({ units: 3, returnSequences: true, inputShape: [4, 2] }), L.gru({ units: 2, inputShape: [4, 2] })]) {
+      const source = tfl.sequential({ layers: [rnn] });
+      const model = await loadModel(io.fromMemory(await saveTfjs(source)));
+      const x = Float32Array.from({ length: 3 * 4 * 2 }, (_, i) => Math.sin(i) * 2);
+      const expected = await (source.predict(tf.tensor(Array.from(x), [3, 4, 2])) as tf.Tensor).data();
+      const actual = (model.predict(tensor(x, [3, 4, 2])) as Tensor).dataSync();
+      const scale = Math.max(...Array.from(expected, Math.abs));
+      expected.forEach((e, i) => expect(Math.abs(actual[i] - e) / scale, `${rnn.getClassName()} index ${i}`).toBeLessThan(RELATIVE));
+    }
   });
 });
 
