@@ -23,7 +23,9 @@ import {
   AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
 } from '../layers/pooling.js';
 import { Bidirectional, GRU, LSTM, SimpleRNN, type RNNArgs } from '../layers/recurrent.js';
-import { Normalization, RandomTranslation, type FillMode } from '../layers/preprocessing.js';
+import {
+  Normalization, RandomRotation, RandomTranslation, RandomZoom, type FillMode, type Interpolation,
+} from '../layers/preprocessing.js';
 import { UpSampling2D, ZeroPadding2D } from '../layers/reshaping.js';
 import {
   activationFromKeras, activationToKeras, initializerFromKeras, initializerToKeras, isObject, KerasConfig,
@@ -89,6 +91,26 @@ function globalPoolingCodec<L extends GlobalAveragePooling2D | GlobalMaxPooling2
       c.unsupported('keepdims', false);
       return new type(args);
     },
+  };
+}
+
+/** A Keras factor: a number or a pair [lower, upper]. */
+function factor(c: KerasConfig, key: string): number | [number, number] {
+  const v = c.get(key);
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number')) return [v[0], v[1]];
+  return c.fail(`expected ${key} to be a number or a pair of numbers, got ${JSON.stringify(v)}`);
+}
+
+/** The keys RandomRotation and RandomZoom share. */
+function readResampling(c: KerasConfig) {
+  c.channelsLast();
+  const seed = c.get('seed');
+  return {
+    fillMode: c.choice('fill_mode', ['constant', 'reflect', 'nearest', 'wrap'], 'reflect') as FillMode,
+    fillValue: c.number('fill_value', 0),
+    interpolation: c.choice('interpolation', ['nearest', 'bilinear'], 'bilinear') as Interpolation,
+    seed: typeof seed === 'number' ? seed : undefined,
   };
 }
 
@@ -451,20 +473,34 @@ export const CODECS: { [N in LayerClassName]: LayerCodec<LayerOf<N>> } = {
     }),
     read: (c, args) => {
       c.channelsLast();
-      const factor = (key: string): number | [number, number] => {
-        const v = c.get(key);
-        if (typeof v === 'number') return v;
-        if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number')) return [v[0], v[1]];
-        return c.fail(`expected ${key} to be a number or a pair of numbers, got ${JSON.stringify(v)}`);
-      };
       const seed = c.get('seed');
       return new RandomTranslation({
-        ...args, heightFactor: factor('height_factor'), widthFactor: factor('width_factor'),
+        ...args, heightFactor: factor(c, 'height_factor'), widthFactor: factor(c, 'width_factor'),
         fillMode: c.choice('fill_mode', ['constant', 'reflect', 'nearest', 'wrap'], 'reflect') as FillMode,
         fillValue: c.number('fill_value', 0), interpolation: c.choice('interpolation', ['nearest'], 'nearest') as 'nearest',
         seed: typeof seed === 'number' ? seed : undefined,
       });
     },
+  },
+  RandomRotation: {
+    type: RandomRotation,
+    write: (l) => ({
+      factor: l.factor, fill_mode: l.fillMode, interpolation: l.interpolation, seed: l.seed ?? null,
+      fill_value: l.fillValue, ...CHANNELS_LAST,
+    }),
+    read: (c, args) => new RandomRotation({ ...args, factor: factor(c, 'factor'), ...readResampling(c) }),
+  },
+  RandomZoom: {
+    type: RandomZoom,
+    write: (l) => ({
+      height_factor: l.heightFactor, width_factor: l.widthFactor, fill_mode: l.fillMode,
+      interpolation: l.interpolation, seed: l.seed ?? null, fill_value: l.fillValue, ...CHANNELS_LAST,
+    }),
+    read: (c, args) => new RandomZoom({
+      ...args, heightFactor: factor(c, 'height_factor'),
+      widthFactor: c.get('width_factor') === undefined ? undefined : factor(c, 'width_factor'),
+      ...readResampling(c),
+    }),
   },
   Normalization: {
     type: Normalization,

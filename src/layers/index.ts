@@ -8,7 +8,10 @@ export { Add, Multiply, Concatenate } from './merge.js';
 export { SimpleRNN, LSTM, GRU, Bidirectional } from './recurrent.js';
 export { Embedding } from './embedding.js';
 export { ZeroPadding2D, UpSampling2D } from './reshaping.js';
-export { RandomTranslation, Normalization, type RandomTranslationArgs, type NormalizationArgs, type FillMode } from './preprocessing.js';
+export {
+  RandomTranslation, RandomRotation, RandomZoom, Normalization, type RandomTranslationArgs, type RandomRotationArgs,
+  type RandomZoomArgs, type NormalizationArgs, type FillMode, type Interpolation,
+} from './preprocessing.js';
 export { MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D } from './pooling.js';
 export * as initializers from './initializers.js';
 export { l1, l2, l1l2, L1L2 } from './regularizers.js';

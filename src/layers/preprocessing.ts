@@ -1,18 +1,25 @@
 // Preprocessing layers: they live inside the model, so an exported model takes raw data.
 //
-// RandomTranslation is active only while training (like Dropout) and is the identity at
-// inference. Normalization holds the mean and variance of its training data as non-trainable
-// weights, set once by adapt().
+// RandomTranslation, RandomRotation and RandomZoom are active only while training (like
+// Dropout) and are the identity at inference. Each resamples the images through one affine map
+// per image, built as gathers of pixel rows, so gradients flow back to the layer's input.
+// Normalization holds the mean and variance of its training data as non-trainable weights, set
+// once by adapt().
 // see: keras/src/layers/preprocessing/image_preprocessing/random_translation.py,
+//      keras/src/layers/preprocessing/image_preprocessing/random_rotation.py,
+//      keras/src/layers/preprocessing/image_preprocessing/random_zoom.py,
 //      keras/src/layers/preprocessing/normalization.py
 
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
 import { tensor, type Tensor } from '../tensor.js';
+import type { Random } from '../util/random.js';
 import { Layer, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable } from './layer.js';
 
 export type FillMode = 'constant' | 'reflect' | 'nearest' | 'wrap';
 const FILL_MODES: readonly FillMode[] = ['constant', 'reflect', 'nearest', 'wrap'];
+export type Interpolation = 'nearest' | 'bilinear';
+const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear'];
 
 /** A fraction of the height or width: `f` means [-f, f], a pair means [lower, upper]. */
 export type Factor = number | readonly [number, number];
@@ -29,12 +36,35 @@ export interface RandomTranslationArgs extends LayerArgs {
   seed?: number;
 }
 
-function checkFactor(name: string, factor: Factor): [number, number] {
+function checkFactor(layer: string, name: string, factor: Factor): [number, number] {
   const [lower, upper] = typeof factor === 'number' ? [-Math.abs(factor), Math.abs(factor)] : factor;
   if (!(Number.isFinite(lower) && Number.isFinite(upper) && lower <= upper && lower >= -1 && upper <= 1)) {
-    fail('RandomTranslation', `expected ${name} to be a fraction in [-1, 1] or a pair [lower, upper] with lower <= upper, got ${JSON.stringify(factor)}`);
+    fail(layer, `expected ${name} to be a fraction in [-1, 1] or a pair [lower, upper] with lower <= upper, got ${JSON.stringify(factor)}`);
   }
   return [lower, upper];
+}
+
+function checkFill(layer: string, fillMode: FillMode): FillMode {
+  if (!FILL_MODES.includes(fillMode)) fail(layer, `expected fillMode one of ${FILL_MODES.join(', ')}, got '${String(fillMode)}'`);
+  return fillMode;
+}
+
+function checkInterpolation(layer: string, interpolation: Interpolation): Interpolation {
+  if (!INTERPOLATIONS.includes(interpolation)) {
+    fail(layer, `expected interpolation one of ${INTERPOLATIONS.join(', ')}, got '${String(interpolation)}'`);
+  }
+  return interpolation;
+}
+
+function checkImages(layer: Layer, [shape]: SymbolicShape[]): void {
+  if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
+    fail(layer.className, `expected images of shape (batch, height, width, channels) with known sizes for layer '${layer.name}', got ${formatSymbolicShape(shape)}`);
+  }
+}
+
+/** A value drawn uniformly from [lower, upper]. */
+function draw(rng: Random, [lower, upper]: readonly [number, number]): number {
+  return lower + rng.uniform() * (upper - lower);
 }
 
 /** Where source index `i` lands in [0, n) under `mode`, or -1 for the constant fill. */
@@ -54,6 +84,65 @@ function sourceIndex(i: number, n: number, mode: FillMode): number {
       return j < n ? j : period - 1 - j;
     }
   }
+}
+
+/**
+ * For one image, where each output pixel samples the input (the first six entries of Keras's
+ * projective transform): xIn = m[0] * x + m[1] * y + m[2] and yIn = m[3] * x + m[4] * y + m[5],
+ * with x the column and y the row of the output pixel.
+ */
+export type Affine = readonly [number, number, number, number, number, number];
+
+/**
+ * Images [n, h, w, c] resampled through one affine map per image. A gather from the pixel rows
+ * plus one row of fill values, so the gradient reaches `x`. 'nearest' takes the pixel at the
+ * rounded point; 'bilinear' weights the four pixels around it. The fill mode applies to each
+ * pixel read (as scipy's map_coordinates does), so with 'constant' a point half a pixel outside
+ * the image blends the edge with the fill value.
+ */
+export function resampleImages(
+  x: Tensor, maps: readonly Affine[], interpolation: Interpolation, fillMode: FillMode, fillValue: number,
+): Tensor {
+  const [n, h, w, c] = x.shape;
+  const pixels = n * h * w;
+  const fill = tensor(new Float32Array(c).fill(fillValue), [1, c]);
+  const rows = ops.concat([x.reshape([pixels, c]), fill], 0);
+  // Row `pixels` of `rows` is the fill row.
+  const row = (b: number, r: number, col: number) => {
+    const sr = sourceIndex(r, h, fillMode);
+    const sc = sourceIndex(col, w, fillMode);
+    return sr < 0 || sc < 0 ? pixels : (b * h + sr) * w + sc;
+  };
+  const taps = interpolation === 'nearest' ? 1 : 4;
+  const index = Array.from({ length: taps }, () => new Int32Array(pixels));
+  const weight = Array.from({ length: taps }, () => new Float32Array(pixels * c));
+  for (let b = 0; b < n; b++) {
+    const m = maps[b];
+    for (let r = 0; r < h; r++) {
+      for (let col = 0; col < w; col++) {
+        const p = (b * h + r) * w + col;
+        const xIn = m[0] * col + m[1] * r + m[2];
+        const yIn = m[3] * col + m[4] * r + m[5];
+        if (taps === 1) {
+          index[0][p] = row(b, Math.round(yIn), Math.round(xIn));
+          continue;
+        }
+        const x0 = Math.floor(xIn);
+        const y0 = Math.floor(yIn);
+        const fx = xIn - x0;
+        const fy = yIn - y0;
+        const share = [(1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx];
+        for (let k = 0; k < 4; k++) {
+          index[k][p] = row(b, y0 + (k >> 1), x0 + (k & 1));
+          weight[k].fill(share[k], p * c, (p + 1) * c);
+        }
+      }
+    }
+  }
+  const gathered = index.map((ids) => ops.gather(rows, tensor(ids, [pixels], 'int32'), 0));
+  if (taps === 1) return gathered[0].reshape(x.shape);
+  const terms = gathered.map((g, k) => ops.mul(g, tensor(weight[k], [pixels, c])));
+  return terms.reduce((sum, t) => ops.add(sum, t)).reshape(x.shape);
 }
 
 /**
@@ -77,10 +166,9 @@ export class RandomTranslation extends Layer {
 
   constructor(args: RandomTranslationArgs) {
     super(args, 'random_translation');
-    this.heightFactor = checkFactor('heightFactor', args.heightFactor);
-    this.widthFactor = checkFactor('widthFactor', args.widthFactor ?? args.heightFactor);
-    this.fillMode = args.fillMode ?? 'reflect';
-    if (!FILL_MODES.includes(this.fillMode)) fail('RandomTranslation', `expected fillMode one of ${FILL_MODES.join(', ')}, got '${String(this.fillMode)}'`);
+    this.heightFactor = checkFactor('RandomTranslation', 'heightFactor', args.heightFactor);
+    this.widthFactor = checkFactor('RandomTranslation', 'widthFactor', args.widthFactor ?? args.heightFactor);
+    this.fillMode = checkFill('RandomTranslation', args.fillMode ?? 'reflect');
     if ((args.interpolation ?? 'nearest') !== 'nearest') {
       fail('RandomTranslation', `expected interpolation 'nearest' (whole-pixel shifts), got '${String(args.interpolation)}'`);
     }
@@ -88,10 +176,8 @@ export class RandomTranslation extends Layer {
     this.seed = args.seed;
   }
 
-  protected override checkInputShapes([shape]: SymbolicShape[]): void {
-    if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-      fail('RandomTranslation', `expected images of shape (batch, height, width, channels) with known sizes for layer '${this.name}', got ${formatSymbolicShape(shape)}`);
-    }
+  protected override checkInputShapes(shapes: SymbolicShape[]): void {
+    checkImages(this, shapes);
   }
 
   computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
@@ -100,31 +186,168 @@ export class RandomTranslation extends Layer {
 
   call([x]: Tensor[], ctx: CallContext): Tensor {
     if (!ctx.training) return x;
-    const [n, h, w, c] = x.shape;
-    const pixels = n * h * w;
-    // out pixel (b, r, col) = in pixel (b, r - dy, col - dx); index `pixels` is the fill row.
-    const index = new Int32Array(pixels);
-    const shift = (range: [number, number], size: number) => Math.round((range[0] + ctx.rng.uniform() * (range[1] - range[0])) * size);
-    for (let b = 0; b < n; b++) {
-      const dy = shift(this.heightFactor, h);
-      const dx = shift(this.widthFactor, w);
-      for (let r = 0; r < h; r++) {
-        const sr = sourceIndex(r - dy, h, this.fillMode);
-        for (let col = 0; col < w; col++) {
-          const sc = sourceIndex(col - dx, w, this.fillMode);
-          index[(b * h + r) * w + col] = sr < 0 || sc < 0 ? pixels : (b * h + sr) * w + sc;
-        }
-      }
-    }
-    const fill = tensor(new Float32Array(c).fill(this.fillValue), [1, c]);
-    const rows = ops.concat([x.reshape([pixels, c]), fill], 0);
-    return ops.gather(rows, tensor(index, [pixels], 'int32'), 0).reshape(x.shape);
+    const [n, h, w] = x.shape;
+    // Output pixel (r, col) reads input pixel (r - dy, col - dx), dy and dx whole pixels.
+    const maps = Array.from({ length: n }, (): Affine => {
+      const dy = Math.round(draw(ctx.rng, this.heightFactor) * h);
+      const dx = Math.round(draw(ctx.rng, this.widthFactor) * w);
+      return [1, 0, -dx, 0, 1, -dy];
+    });
+    return resampleImages(x, maps, 'nearest', this.fillMode, this.fillValue);
   }
 
   override getConfig() {
     return {
       ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor,
       fillMode: this.fillMode, fillValue: this.fillValue, seed: this.seed,
+    };
+  }
+}
+
+export interface RandomRotationArgs extends LayerArgs {
+  /** A fraction of a full turn: `f` means angles in [-f * 2π, f * 2π], a pair means [lower, upper]. */
+  factor: Factor;
+  /** How points outside the image are filled (default 'reflect', as in Keras). */
+  fillMode?: FillMode;
+  /** The value of 'constant' fill (default 0). */
+  fillValue?: number;
+  /** Default 'bilinear', as in Keras. */
+  interpolation?: Interpolation;
+  seed?: number;
+}
+
+/**
+ * Rotates each training image about its centre by a random angle (Keras RandomRotation); at
+ * inference it passes images through unchanged. Images are [batch, height, width, channels].
+ * @example
+ * ```ts
+ * new Sequential([
+ *   new RandomRotation({ factor: 0.03, fillMode: 'constant', inputShape: [28, 28, 1] }), // up to ±10.8°
+ *   new Conv2D({ filters: 32, kernelSize: 3, activation: 'relu' }),
+ * ]);
+ * ```
+ */
+export class RandomRotation extends Layer {
+  readonly className = 'RandomRotation';
+  readonly factor: [number, number];
+  readonly fillMode: FillMode;
+  readonly fillValue: number;
+  readonly interpolation: Interpolation;
+  readonly seed: number | undefined;
+
+  constructor(args: RandomRotationArgs) {
+    super(args, 'random_rotation');
+    this.factor = checkFactor('RandomRotation', 'factor', args.factor);
+    this.fillMode = checkFill('RandomRotation', args.fillMode ?? 'reflect');
+    this.interpolation = checkInterpolation('RandomRotation', args.interpolation ?? 'bilinear');
+    this.fillValue = args.fillValue ?? 0;
+    this.seed = args.seed;
+  }
+
+  protected override checkInputShapes(shapes: SymbolicShape[]): void {
+    checkImages(this, shapes);
+  }
+
+  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
+    return shape;
+  }
+
+  call([x]: Tensor[], ctx: CallContext): Tensor {
+    if (!ctx.training) return x;
+    const [n, h, w] = x.shape;
+    // Keras's rotation matrix with offsets that keep the centre ((w-1)/2, (h-1)/2) fixed.
+    const maps = Array.from({ length: n }, (): Affine => {
+      const angle = draw(ctx.rng, this.factor) * 2 * Math.PI;
+      const cos = Math.cos(angle);
+      const sin = Math.sin(angle);
+      const xOffset = (w - 1 - (cos * (w - 1) - sin * (h - 1))) / 2;
+      const yOffset = (h - 1 - (sin * (w - 1) + cos * (h - 1))) / 2;
+      return [cos, -sin, xOffset, sin, cos, yOffset];
+    });
+    return resampleImages(x, maps, this.interpolation, this.fillMode, this.fillValue);
+  }
+
+  override getConfig() {
+    return {
+      ...super.getConfig(), factor: this.factor, fillMode: this.fillMode, fillValue: this.fillValue,
+      interpolation: this.interpolation, seed: this.seed,
+    };
+  }
+}
+
+export interface RandomZoomArgs extends LayerArgs {
+  /**
+   * The zoom of the height as a fraction: each image is sampled at 1 + f times its scale, f drawn
+   * from [-heightFactor, heightFactor] or from the pair [lower, upper]. Positive f zooms out (the
+   * digit gets smaller), negative zooms in.
+   */
+  heightFactor: Factor;
+  /** The same for the width; by default the width is zoomed by the height's draw (aspect kept). */
+  widthFactor?: Factor;
+  /** How points outside the image are filled (default 'reflect', as in Keras). */
+  fillMode?: FillMode;
+  /** The value of 'constant' fill (default 0). */
+  fillValue?: number;
+  /** Default 'bilinear', as in Keras. */
+  interpolation?: Interpolation;
+  seed?: number;
+}
+
+/**
+ * Zooms each training image in or out about its centre by a random amount (Keras RandomZoom);
+ * at inference it passes images through unchanged. Images are [batch, height, width, channels].
+ * @example
+ * ```ts
+ * new Sequential([
+ *   new RandomZoom({ heightFactor: 0.1, fillMode: 'constant', inputShape: [28, 28, 1] }), // 90% to 110%
+ *   new Conv2D({ filters: 32, kernelSize: 3, activation: 'relu' }),
+ * ]);
+ * ```
+ */
+export class RandomZoom extends Layer {
+  readonly className = 'RandomZoom';
+  readonly heightFactor: [number, number];
+  /** Null: the width takes the height's zoom. */
+  readonly widthFactor: [number, number] | null;
+  readonly fillMode: FillMode;
+  readonly fillValue: number;
+  readonly interpolation: Interpolation;
+  readonly seed: number | undefined;
+
+  constructor(args: RandomZoomArgs) {
+    super(args, 'random_zoom');
+    this.heightFactor = checkFactor('RandomZoom', 'heightFactor', args.heightFactor);
+    this.widthFactor = args.widthFactor === undefined ? null : checkFactor('RandomZoom', 'widthFactor', args.widthFactor);
+    this.fillMode = checkFill('RandomZoom', args.fillMode ?? 'reflect');
+    this.interpolation = checkInterpolation('RandomZoom', args.interpolation ?? 'bilinear');
+    this.fillValue = args.fillValue ?? 0;
+    this.seed = args.seed;
+  }
+
+  protected override checkInputShapes(shapes: SymbolicShape[]): void {
+    checkImages(this, shapes);
+  }
+
+  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
+    return shape;
+  }
+
+  call([x]: Tensor[], ctx: CallContext): Tensor {
+    if (!ctx.training) return x;
+    const [n, h, w] = x.shape;
+    // Output pixel (x, y) reads centre + zoom * ((x, y) - centre), so zoom > 1 zooms out.
+    const maps = Array.from({ length: n }, (): Affine => {
+      const zy = 1 + draw(ctx.rng, this.heightFactor);
+      const zx = this.widthFactor ? 1 + draw(ctx.rng, this.widthFactor) : zy;
+      return [zx, 0, ((w - 1) / 2) * (1 - zx), 0, zy, ((h - 1) / 2) * (1 - zy)];
+    });
+    return resampleImages(x, maps, this.interpolation, this.fillMode, this.fillValue);
+  }
+
+  override getConfig() {
+    return {
+      ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor,
+      fillMode: this.fillMode, fillValue: this.fillValue, interpolation: this.interpolation, seed: this.seed,
     };
   }
 }

@@ -8,7 +8,7 @@ import {
   Activation, Adam, AdamW, Add, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D,
   Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
   GRU, Input, io, l2, Layer, LayerNormalization, loadModel, LSTM, MaxPooling2D, Model, Multiply, Reshape,
-  Normalization, RandomTranslation, SeparableConv2D, Sequential, SGD, SimpleRNN, UpSampling2D, ZeroPadding2D, losses, setRandomSeed, tensor,
+  Normalization, RandomRotation, RandomTranslation, RandomZoom, SeparableConv2D, Sequential, SGD, SimpleRNN, UpSampling2D, ZeroPadding2D, losses, setRandomSeed, tensor,
 } from '../../src/index.js';
 import { getBackend } from '../../src/backend/backend.js';
 import { Random } from '../../src/util/random.js';
@@ -111,9 +111,12 @@ const CASES: Case[] = [
     ]),
   },
   {
-    name: 'Sequential preprocessing: RandomTranslation, Normalization',
+    name: 'Sequential preprocessing: RandomTranslation, RandomRotation, RandomZoom, Normalization',
     build: () => new Sequential([
       new RandomTranslation({ heightFactor: 0.2, widthFactor: [-0.1, 0.3], fillMode: 'nearest', inputShape: [4, 5, 3] }),
+      new RandomRotation({ factor: [-0.1, 0.05], fillMode: 'constant', fillValue: 0.5, interpolation: 'nearest', seed: 3 }),
+      new RandomZoom({ heightFactor: 0.1, fillMode: 'wrap' }),
+      new RandomZoom({ heightFactor: [-0.2, 0.1], widthFactor: 0.3 }),
       new Normalization({ mean: [0.1, 0.2, 0.3], variance: [1, 2, 3] }),
       new Flatten(),
       new Dense({ units: 2 }),

@@ -41,6 +41,8 @@ export const LAYER_ROWS: Record<string, Row> = {
   ZeroPadding2D: { make: () => new layers.ZeroPadding2D({ padding: [[1, 0], [2, 1]] }), inputs: [[1, 2, 3, 2]] },
   UpSampling2D: { make: () => new layers.UpSampling2D({ size: [2, 3] }), inputs: [[1, 2, 2, 2]] },
   RandomTranslation: { make: () => new layers.RandomTranslation({ heightFactor: 0.5, widthFactor: [-0.4, 0.4], fillMode: 'constant', fillValue: 0.3 }), inputs: [[2, 4, 5, 2]] },
+  RandomRotation: { make: () => new layers.RandomRotation({ factor: 0.2, fillMode: 'constant', fillValue: 0.3 }), inputs: [[2, 4, 5, 2]] },
+  RandomZoom: { make: () => new layers.RandomZoom({ heightFactor: 0.4, widthFactor: [-0.3, 0.2], fillMode: 'reflect' }), inputs: [[2, 4, 5, 2]] },
   Normalization: { make: () => new layers.Normalization({ mean: [0.5, -1, 2], variance: [4, 0.25, 1] }), inputs: [[2, 2, 3]] },
   // Ids in (-1, 1) truncate to 0: the table's row 0 gets gradients, the ids none.
   Embedding: { make: () => new layers.Embedding({ inputDim: 3, outputDim: 2 }), inputs: [[2, 3]] },

@@ -1,7 +1,8 @@
-// RandomTranslation and Normalization: what they compute, against plain loops.
+// RandomTranslation, RandomRotation, RandomZoom and Normalization: what they compute, against
+// plain loops.
 
 import { describe, expect, it } from 'vitest';
-import { Normalization, RandomTranslation } from '../../src/layers/preprocessing.js';
+import { Normalization, RandomRotation, RandomTranslation, RandomZoom, type FillMode } from '../../src/layers/preprocessing.js';
 import { tensor } from '../../src/tensor.js';
 import { Random } from '../../src/util/random.js';
 
@@ -13,6 +14,32 @@ function shifts(seed: number, n: number, h: number, w: number, hf: [number, numb
     const dy = draw(hf, h);
     return [dy, draw(wf, w)];
   });
+}
+
+/** Where pixel index i reads from under a fill mode, or -1 for the constant fill. */
+function source(i: number, size: number, fillMode: FillMode): number {
+  if (i >= 0 && i < size) return i;
+  if (fillMode === 'constant') return -1;
+  if (fillMode === 'nearest') return i < 0 ? 0 : size - 1;
+  if (fillMode === 'wrap') return (i + 10 * size) % size;
+  // reflect: ... c b a | a b c ... | c b a ...  (one reflection is enough for these sizes)
+  return i < 0 ? -i - 1 : 2 * size - 1 - i;
+}
+
+/** Channel ch of image b at the real point (y, x): the rounded pixel or the four around it. */
+function sample(
+  img: (r: number, col: number) => number, y: number, x: number, h: number, w: number,
+  interpolation: 'nearest' | 'bilinear', fillMode: FillMode, fillValue: number,
+): number {
+  const pixel = (r: number, col: number) => {
+    const sr = source(r, h, fillMode);
+    const sc = source(col, w, fillMode);
+    return sr < 0 || sc < 0 ? fillValue : img(sr, sc);
+  };
+  if (interpolation === 'nearest') return pixel(Math.round(y), Math.round(x));
+  const [y0, x0] = [Math.floor(y), Math.floor(x)];
+  const [fy, fx] = [y - y0, x - x0];
+  return (1 - fy) * ((1 - fx) * pixel(y0, x0) + fx * pixel(y0, x0 + 1)) + fy * ((1 - fx) * pixel(y0 + 1, x0) + fx * pixel(y0 + 1, x0 + 1));
 }
 
 describe('RandomTranslation', () => {
@@ -32,22 +59,14 @@ describe('RandomTranslation', () => {
       const wf: [number, number] = [-0.5, 0.2];
       const layer = new RandomTranslation({ heightFactor: hf, widthFactor: wf, fillMode, fillValue: -7 });
       const y = layer.apply([tensor(x, [n, h, w, c])], { training: true, rng: new Random(9) }).dataSync();
-      const source = (i: number, size: number): number => {
-        if (i >= 0 && i < size) return i;
-        if (fillMode === 'constant') return -1;
-        if (fillMode === 'nearest') return i < 0 ? 0 : size - 1;
-        if (fillMode === 'wrap') return (i + 10 * size) % size;
-        // reflect: ... c b a | a b c ... | c b a ...
-        return i < 0 ? -i - 1 : 2 * size - 1 - i;
-      };
       let moved = 0;
       shifts(9, n, h, w, hf, wf).forEach(([dy, dx], b) => {
         if (dy !== 0 || dx !== 0) moved++;
         for (let r = 0; r < h; r++) {
           for (let col = 0; col < w; col++) {
             for (let ch = 0; ch < c; ch++) {
-              const sr = source(r - dy, h);
-              const sc = source(col - dx, w);
+              const sr = source(r - dy, h, fillMode);
+              const sc = source(col - dx, w, fillMode);
               const expected = sr < 0 || sc < 0 ? -7 : at(b, sr, sc, ch);
               expect(y[((b * h + r) * w + col) * c + ch], `image ${b} (${dy}, ${dx}) at ${r},${col},${ch}`).toBe(expected);
             }
@@ -65,6 +84,98 @@ describe('RandomTranslation', () => {
     expect(() => new RandomTranslation({ heightFactor: 0.1, interpolation: 'bilinear' as never })).toThrow(/interpolation 'nearest'.*got 'bilinear'/);
     const layer = new RandomTranslation({ heightFactor: 0.1 });
     expect(() => layer.apply([tensor(new Float32Array(6), [2, 3])], { training: true, rng: new Random(1) })).toThrow(/expected images of shape \(batch, height, width, channels\).*got \(None, 3\)/);
+  });
+});
+
+describe('RandomRotation and RandomZoom', () => {
+  const [n, h, w, c] = [3, 5, 6, 2];
+  const x = Float32Array.from({ length: n * h * w * c }, (_, i) => Math.sin(i) * 3 + i / 10);
+  const image = (b: number, ch: number) => (r: number, col: number) => x[((b * h + r) * w + col) * c + ch];
+
+  /** Checks every output value against `point`, the real (y, x) each output pixel of image b reads. */
+  function expectResampled(
+    y: Float32Array, point: (b: number, r: number, col: number) => [number, number],
+    interpolation: 'nearest' | 'bilinear', fillMode: FillMode, fillValue: number,
+  ): void {
+    for (let b = 0; b < n; b++) {
+      for (let r = 0; r < h; r++) {
+        for (let col = 0; col < w; col++) {
+          const [yIn, xIn] = point(b, r, col);
+          for (let ch = 0; ch < c; ch++) {
+            const expected = sample(image(b, ch), yIn, xIn, h, w, interpolation, fillMode, fillValue);
+            expect(y[((b * h + r) * w + col) * c + ch], `image ${b} at ${r},${col},${ch} reads (${yIn}, ${xIn})`).toBeCloseTo(expected, 4);
+          }
+        }
+      }
+    }
+  }
+
+  for (const interpolation of ['bilinear', 'nearest'] as const) {
+    for (const fillMode of ['constant', 'nearest', 'wrap', 'reflect'] as const) {
+      it(`RandomRotation turns each image about its centre (${interpolation}, fill ${fillMode})`, () => {
+        const factor: [number, number] = [-0.2, 0.1];
+        const layer = new RandomRotation({ factor, fillMode, interpolation, fillValue: -7 });
+        const y = layer.apply([tensor(x, [n, h, w, c])], { training: true, rng: new Random(4) }).dataSync();
+        const rng = new Random(4);
+        const angles = Array.from({ length: n }, () => (factor[0] + rng.uniform() * (factor[1] - factor[0])) * 2 * Math.PI);
+        const [cy, cx] = [(h - 1) / 2, (w - 1) / 2];
+        expectResampled(y, (b, r, col) => {
+          const [cos, sin] = [Math.cos(angles[b]), Math.sin(angles[b])];
+          return [cy + sin * (col - cx) + cos * (r - cy), cx + cos * (col - cx) - sin * (r - cy)];
+        }, interpolation, fillMode, -7);
+      });
+
+      it(`RandomZoom scales each image about its centre (${interpolation}, fill ${fillMode})`, () => {
+        const hf: [number, number] = [-0.4, 0.5];
+        const wf: [number, number] = [-0.3, 0.3];
+        const layer = new RandomZoom({ heightFactor: hf, widthFactor: wf, fillMode, interpolation, fillValue: -7 });
+        const y = layer.apply([tensor(x, [n, h, w, c])], { training: true, rng: new Random(8) }).dataSync();
+        const rng = new Random(8);
+        const zooms = Array.from({ length: n }, () => {
+          const zy = 1 + hf[0] + rng.uniform() * (hf[1] - hf[0]);
+          return [zy, 1 + wf[0] + rng.uniform() * (wf[1] - wf[0])];
+        });
+        const [cy, cx] = [(h - 1) / 2, (w - 1) / 2];
+        expectResampled(y, (b, r, col) => [cy + zooms[b][0] * (r - cy), cx + zooms[b][1] * (col - cx)], interpolation, fillMode, -7);
+      });
+    }
+  }
+
+  it('a quarter turn is numpy.rot90 (counter-clockwise), as in Keras', () => {
+    const s = 4;
+    const img = Float32Array.from({ length: s * s }, (_, i) => i);
+    const layer = new RandomRotation({ factor: [0.25, 0.25], interpolation: 'nearest' });
+    const y = layer.apply([tensor(img, [1, s, s, 1])], { training: true, rng: new Random(1) }).dataSync();
+    // rot90(A)[r][col] = A[col][s - 1 - r]: the last column becomes the first row.
+    for (let r = 0; r < s; r++) for (let col = 0; col < s; col++) expect(y[r * s + col]).toBe(img[col * s + (s - 1 - r)]);
+    const bilinear = new RandomRotation({ factor: [0.25, 0.25] });
+    const yb = bilinear.apply([tensor(img, [1, s, s, 1])], { training: true, rng: new Random(1) }).dataSync();
+    yb.forEach((v, i) => expect(v).toBeCloseTo(y[i], 5));
+  });
+
+  it('RandomZoom without widthFactor zooms both axes by one draw; zoom 1 and inference are the identity', () => {
+    const hf: [number, number] = [-0.5, 0.5];
+    const layer = new RandomZoom({ heightFactor: hf, fillMode: 'constant' });
+    const y = layer.apply([tensor(x, [n, h, w, c])], { training: true, rng: new Random(2) }).dataSync();
+    const rng = new Random(2);
+    const zooms = Array.from({ length: n }, () => 1 + hf[0] + rng.uniform() * (hf[1] - hf[0]));
+    const [cy, cx] = [(h - 1) / 2, (w - 1) / 2];
+    expectResampled(y, (b, r, col) => [cy + zooms[b] * (r - cy), cx + zooms[b] * (col - cx)], 'bilinear', 'constant', 0);
+    const still = new RandomZoom({ heightFactor: [0, 0] });
+    const same = still.apply([tensor(x, [n, h, w, c])], { training: true, rng: new Random(2) }).dataSync();
+    same.forEach((v, i) => expect(v).toBeCloseTo(x[i], 5));
+    const atInference = layer.apply([tensor(x, [n, h, w, c])], { training: false, rng: new Random(2) });
+    expect(atInference.dataSync()).toEqual(x);
+    expect(new RandomRotation({ factor: 0.3 }).apply([tensor(x, [n, h, w, c])], { training: false, rng: new Random(2) }).dataSync()).toEqual(x);
+  });
+
+  it('rejects bad factors, fill modes, interpolations and input shapes', () => {
+    expect(() => new RandomRotation({ factor: [0.2, -0.2] })).toThrow(/RandomRotation.*factor to be a fraction in \[-1, 1\].*got \[0.2,-0.2\]/);
+    expect(() => new RandomZoom({ heightFactor: 0.1, widthFactor: -2 })).toThrow(/RandomZoom.*widthFactor to be a fraction in \[-1, 1\].*got -2/);
+    expect(() => new RandomZoom({ heightFactor: 0.1, fillMode: 'mirror' as never })).toThrow(/RandomZoom.*fillMode one of constant, reflect, nearest, wrap, got 'mirror'/);
+    expect(() => new RandomRotation({ factor: 0.1, interpolation: 'bicubic' as never })).toThrow(/RandomRotation.*interpolation one of nearest, bilinear, got 'bicubic'/);
+    const layer = new RandomZoom({ heightFactor: 0.1 });
+    expect(() => layer.apply([tensor(new Float32Array(12), [2, 2, 3])], { training: true, rng: new Random(1) })).toThrow(/RandomZoom.*expected images of shape \(batch, height, width, channels\).*got \(None, 2, 3\)/);
   });
 });
 
