@@ -28,5 +28,12 @@ export * as io from './io/index.js';
 export * as search from './search/index.js';
 export {
   Tuner, HyperParameters, RandomSearch, GridSearch, BayesianOptimization, Hyperband, ASHA, RegularizedEvolution,
-  type TunerArgs, type HyperModel, type Trial,
+  type TunerArgs, type HyperModel, type HyperModelModule, type Trial,
 } from './search/index.js';
+
+import { serveIfPoolWorker } from './workers/serve.js';
+import { TRIAL_ROLE, trialWorkerRole } from './search/trial_worker.js';
+
+// The one thing loading the bundle does by itself: in a worker that a Tuner's pool started, it
+// answers the pool (src/workers/serve.ts). Anywhere else this returns without doing anything.
+serveIfPoolWorker({ [TRIAL_ROLE]: trialWorkerRole });

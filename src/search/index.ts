@@ -12,4 +12,5 @@ export { Hyperband, type HyperbandArgs } from './oracles/hyperband.js';
 export { ASHA, type ASHAArgs } from './oracles/asha.js';
 export { RegularizedEvolution, type RegularizedEvolutionArgs } from './oracles/regularized_evolution.js';
 export { paretoFront, dominates, inferDirection, type Objective, type ObjectiveLike, type Direction } from './objective.js';
-export { Tuner, type TunerArgs, type HyperModel } from './tuner.js';
+export { Tuner, type TunerArgs, type HyperModel, type HyperModelModule, type WorkerStats } from './tuner.js';
+export { formatSearchProgress, type SearchProgress } from './progress.js';

@@ -1,36 +1,46 @@
 // The trial loop: ask the oracle for values, build and train a model with them, score it from
-// its History, report back, keep the best weights, write the state, repeat.
+// its History, report back, keep the best weights, write the state, repeat. With workers, up to
+// that many trials run at once, each in its own worker thread; the loop asks the oracle for a
+// new trial whenever one is free.
 //
 // What must stay true:
 // - A trial that throws, or whose loss stops being finite, is recorded as failed (with its
 //   error), retried up to maxRetriesPerTrial times, and never ends the search. Mistakes in the
 //   search's own setup (build returns no compiled Model, an objective missing from the History)
 //   do end it, with an error saying what to fix, since every trial would fail the same way.
+// - A worker that dies costs only the attempt it was running: the trial is retried (at least
+//   once, whatever maxRetriesPerTrial says) on the worker that replaces it.
 // - Every trial counts towards maxTrials, whatever its status, so a search always ends.
-// - With a directory, state.json is rewritten after every trial, so an interrupted search
-//   resumes (overwrite: false) without losing or repeating finished trials.
+// - Trial ids follow start order; trials may end in any order. `trials` holds finished trials
+//   sorted by id.
+// - With a directory, the state is rewritten after every trial. It holds the finished trials
+//   and the requests of those still running, so an interrupted search resumes (overwrite:
+//   false) by running again only the trials that were in flight.
 // see: KerasTuner's Tuner and Oracle (keras_tuner/engine), whose workflow this follows.
 
-import { Model } from '../models/model.js';
-import type { Tensor } from '../tensor.js';
-import { Callback, type History, type Logs } from '../training/callbacks.js';
-import { takeRows, type Data, type FitArgs } from '../training/fit.js';
-import { setRandomSeed } from '../util/seed.js';
+import type { Model } from '../models/model.js';
+import type { Data, FitArgs } from '../training/fit.js';
+import { availableCores, WorkerCrashError } from '../workers/pool.js';
+import { bundleUrl } from '../workers/script.js';
 import { HyperParameters, type HyperParametersJSON } from './hyperparameters.js';
-import { paretoFront, toObjectives, MEASURED_OBJECTIVES, type Objective, type ObjectiveLike } from './objective.js';
+import { paretoFront, toObjectives, type Objective, type ObjectiveLike } from './objective.js';
 import type { Oracle, OracleState, Trial, TrialRequest } from './oracles/oracle.js';
+import { defaultSearchVerbose, ProgressLine, progressOf } from './progress.js';
 import { openStore, type ProjectStore } from './storage.js';
+import {
+  asHyperModel, buildModel, describeValue, isHyperModelModule, loadHyperModel,
+  type HyperModel, type HyperModelLike, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
+} from './trial.js';
+import { inThreadRunner, workerRunner, workersGotSharedData, type TrialRunner, type WorkerRunner } from './trial_runner.js';
 
-/** Builds (and optionally trains) a model for one set of hyperparameter values. */
-export interface HyperModel {
-  /** Returns a compiled Model. */
-  build(hp: HyperParameters): Model;
-  /** Trains the model; model.fit(x, y, fitArgs) when absent. Must return fit()'s History. */
-  fit?(hp: HyperParameters, model: Model, x: Data, y: Data, fitArgs: FitArgs): Promise<History>;
-}
+export type { HyperModel, HyperModelModule } from './trial.js';
 
 export interface TunerArgs {
-  hypermodel: HyperModel | ((hp: HyperParameters) => Model);
+  /**
+   * A function (hp) => Model, a {build(hp), fit?} object, or, for trials in workers, a module
+   * reference {module, exportName?, config?} (see HyperModelModule).
+   */
+  hypermodel: HyperModelLike;
   oracle: Oracle;
   /** Default 'val_loss'. Several objectives: trials are ranked by the first, getParetoFront() uses all. */
   objective?: ObjectiveLike | ObjectiveLike[];
@@ -59,6 +69,27 @@ export interface TunerArgs {
   /** Weights kept (on disk or in memory) for the best trials (default 3). */
   modelsToKeep?: number;
   onTrialEnd?: (trial: Trial) => void | Promise<void>;
+  /**
+   * Trials run at once, each in its own worker (a Node worker_thread or a browser module Web
+   * Worker) running the kerasm bundle. Default: the number of cores when the hypermodel is a
+   * module reference; 1 otherwise, which runs trials on this thread.
+   */
+  workers?: number;
+  /** The module workers run: default the kerasm bundle this Tuner comes from. */
+  workerScript?: string | URL;
+  /** 1: a progress line after every trial (redrawn in place in a terminal). Default: 1 in a Node terminal, else 0. */
+  verbose?: 0 | 1;
+}
+
+/** The worker pool of a search, as it ended. */
+export interface WorkerStats {
+  workers: number;
+  /** Workers started, replacements included; each received the training data once. */
+  started: number;
+  /** Workers that died and were replaced. */
+  crashed: number;
+  /** Whether the workers received the training data as shared memory (SharedArrayBuffer). */
+  sharedData: boolean;
 }
 
 interface StateFile {
@@ -67,20 +98,18 @@ interface StateFile {
   oracle: { algorithm: string; state: OracleState };
   objectives: Objective[];
   space: HyperParametersJSON;
+  /** Finished trials, by id. */
   trials: Trial[];
+  /** Trials running when the state was written, run again on resume. */
+  running?: { trialId: string; request: TrialRequest }[];
 }
 
-/** Errors in the search's own setup: these end the search instead of failing one trial. */
-class SetupError extends Error {}
-
-function setupError(message: string): never {
-  throw new SetupError(`kerasm.Tuner: ${message}`);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
+/** A trial that has been proposed and not yet finished. */
+interface Started {
+  trialId: string;
+  /** Its place in start order. */
+  index: number;
+  request: TrialRequest;
 }
 
 function checkPositive(name: string, value: number | undefined, integer: boolean): void {
@@ -88,14 +117,6 @@ function checkPositive(name: string, value: number | undefined, integer: boolean
   if (!(value > 0) || (integer && !Number.isInteger(value))) {
     throw new Error(`kerasm.Tuner: expected ${name} to be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
   }
-}
-
-/** The first `count` samples of x (for timing inference). */
-function firstSamples(x: Data, count: number): Data {
-  const cut = (t: Tensor) => takeRows(t, null, 0, Math.min(count, t.shape[0]));
-  if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object' && 'shape' in (x[0] as object)) return (x as Tensor[]).map(cut);
-  if (Array.isArray(x)) return (x as number[][]).slice(0, count);
-  return cut(x);
 }
 
 /**
@@ -120,30 +141,48 @@ function firstSamples(x: Data, count: number): Data {
  * console.log(tuner.resultsSummary(3));
  * const [best] = await tuner.getBestModels(1);
  * ```
+ * Trials in parallel: the hypermodel comes from a module that every worker imports.
+ * ```ts
+ * const tuner = new Tuner({
+ *   hypermodel: { module: new URL('./hypermodel.mjs', import.meta.url), exportName: 'classifier' },
+ *   oracle: new RandomSearch(), objective: 'val_accuracy', maxTrials: 20, workers: 2,
+ * });
+ * for await (const trial of tuner.searchIterator(x, y, { epochs: 5, validationSplit: 0.2 })) {
+ *   console.log(trial.trialId, trial.status, trial.score);
+ * }
+ * ```
  */
 export class Tuner {
   readonly oracle: Oracle;
   readonly objectives: Objective[];
-  /** Every trial run so far, in order (also those restored from state.json). */
+  /** Every finished trial, sorted by id (also those restored from the saved state). */
   trials: Trial[] = [];
-  private readonly hypermodel: HyperModel;
+  /** The worker pool of the last search; null when its trials ran on this thread. */
+  workerStats: WorkerStats | null = null;
+  private hypermodel: HyperModel | null;
+  private hypermodelLoading: Promise<HyperModel> | null = null;
   private readonly args: TunerArgs;
   private readonly modelsToKeep: number;
   private store: ProjectStore | null = null;
   private loaded = false;
+  /** Trials found running in the saved state, to run again first. */
+  private rerun: Started[] = [];
   /** Weights of the best trials when there is no directory. */
   private readonly keptWeights = new Map<string, Float32Array[]>();
   /** Weights a multi-fidelity oracle may continue from. */
   private readonly resumeWeights = new Map<string, Float32Array[]>();
   /** Trials whose weights are in the project directory. */
   private readonly savedOnDisk = new Set<string>();
+  /** Trials running now. */
+  private readonly running = new Map<string, Started>();
 
   constructor(args: TunerArgs) {
     this.args = args;
     const hm = args.hypermodel;
-    if (typeof hm === 'function') this.hypermodel = { build: hm };
-    else if (hm && typeof hm.build === 'function') this.hypermodel = hm;
-    else throw new Error(`kerasm.Tuner: expected hypermodel to be a function (hp) => Model or {build(hp), fit?}, got ${describeValue(hm)}`);
+    this.hypermodel = asHyperModel(hm);
+    if (!this.hypermodel && !isHyperModelModule(hm)) {
+      throw new Error(`kerasm.Tuner: expected hypermodel to be a function (hp) => Model, {build(hp), fit?} or a module reference {module, exportName?, config?}, got ${describeValue(hm)}`);
+    }
     if (!args.oracle || typeof args.oracle.populateSpace !== 'function') {
       throw new Error(`kerasm.Tuner: expected an oracle (RandomSearch, GridSearch, BayesianOptimization, Hyperband), got ${describeValue(args.oracle)}`);
     }
@@ -151,8 +190,16 @@ export class Tuner {
     checkPositive('timeBudget', args.timeBudget, false);
     checkPositive('executionsPerTrial', args.executionsPerTrial, true);
     checkPositive('maxModelSize', args.maxModelSize, true);
+    checkPositive('workers', args.workers, true);
     if (args.maxRetriesPerTrial !== undefined && !(Number.isInteger(args.maxRetriesPerTrial) && args.maxRetriesPerTrial >= 0)) {
       throw new Error(`kerasm.Tuner: expected maxRetriesPerTrial to be an integer >= 0, got ${args.maxRetriesPerTrial}`);
+    }
+    if (args.workers !== undefined && args.workers > 1 && this.hypermodel) {
+      throw new Error(`kerasm.Tuner: workers: ${args.workers} needs the hypermodel as a module reference, ` +
+        "{ module: new URL('./hypermodel.mjs', import.meta.url), exportName: 'build' }, since a function cannot be sent to a worker");
+    }
+    if (args.verbose !== undefined && args.verbose !== 0 && args.verbose !== 1) {
+      throw new Error(`kerasm.Tuner: expected verbose to be 0 or 1, got ${String(args.verbose)}`);
     }
     this.modelsToKeep = args.modelsToKeep ?? 3;
     this.objectives = toObjectives(args.objective ?? 'val_loss');
@@ -163,19 +210,76 @@ export class Tuner {
 
   /** Runs trials until maxTrials, the time budget, or the oracle runs out of values. */
   async search(x: Data, y: Data, fitArgs: FitArgs = {}): Promise<void> {
+    for await (const trial of this.searchIterator(x, y, fitArgs)) void trial;
+  }
+
+  /**
+   * Runs the search and yields each trial as it finishes (in the order they finish, which with
+   * workers is not always id order). Leaving the loop early stops the search: trials still
+   * running are abandoned and, with a directory, run again by the next search.
+   * @example
+   * ```ts
+   * for await (const trial of tuner.searchIterator(x, y, { epochs: 5, validationSplit: 0.2 })) {
+   *   if (trial.score !== null && trial.score > 0.99) break;
+   * }
+   * ```
+   */
+  async *searchIterator(x: Data, y: Data, fitArgs: FitArgs = {}): AsyncGenerator<Trial, void, undefined> {
     await this.load();
-    const start = performance.now();
+    const startedAt = performance.now();
     const budgetMs = (this.args.timeBudget ?? Infinity) * 1000;
-    while (this.trials.length < this.args.maxTrials && performance.now() - start < budgetMs) {
-      const trialId = String(this.trials.length).padStart(4, '0');
-      const request = this.oracle.populateSpace(trialId);
-      if (request === 'exhausted') break;
-      const trial = await this.runTrial(trialId, request, x, y, fitArgs);
-      this.trials.push(trial);
-      this.oracle.update(trial);
-      await this.keepBest(trial);
-      await this.saveState();
-      await this.args.onTrialEnd?.(structuredClone(trial));
+    const secondsLeft = () => (this.args.timeBudget === undefined ? null : Math.max(0, (budgetMs - (performance.now() - startedAt)) / 1000));
+    const verbose = this.args.verbose ?? defaultSearchVerbose();
+    const progress = verbose ? new ProgressLine() : null;
+    const runner = await this.startRunner(x, y, fitArgs);
+    if (runner === null) return;
+    // A settled trial, or the error that ends the search; never a rejected promise, so that
+    // trials still running when the search ends cannot raise unhandled rejections.
+    type Settled = { trialId: string; trial?: Trial; error?: unknown };
+    const inFlight = new Map<string, Promise<Settled>>();
+    let exhausted = false;
+    const fill = () => {
+      while (!exhausted && inFlight.size < runner.concurrency) {
+        const next = this.nextTrial(performance.now() - startedAt < budgetMs, inFlight.size);
+        if (next === 'wait') return;
+        if (next === 'done') {
+          exhausted = true;
+          return;
+        }
+        this.running.set(next.trialId, next);
+        inFlight.set(next.trialId, this.runTrial(runner, next).then(
+          (trial) => ({ trialId: next.trialId, trial }),
+          (error: unknown) => ({ trialId: next.trialId, error }),
+        ));
+      }
+    };
+    try {
+      fill();
+      while (inFlight.size > 0) {
+        const settled = await Promise.race(inFlight.values());
+        inFlight.delete(settled.trialId);
+        if (settled.error !== undefined) throw settled.error;
+        const trial = settled.trial!;
+        await this.finish(trial);
+        // Free workers start their next trial before the caller sees this one.
+        fill();
+        progress?.show(progressOf(this.trials, this.getBestTrials(1)[0], this.args.maxTrials, this.objectives[0].name, secondsLeft()));
+        await this.args.onTrialEnd?.(structuredClone(trial));
+        yield structuredClone(trial);
+      }
+    } finally {
+      progress?.end();
+      // Trials abandoned here (the caller left the loop, or an error ended it) run first next time.
+      this.rerun = [...this.rerun, ...this.running.values()].sort((a, b) => a.index - b.index);
+      this.running.clear();
+      await runner.close();
+      if ('pool' in runner) {
+        const pool = (runner as WorkerRunner).pool;
+        this.workerStats = {
+          workers: runner.concurrency, started: pool.stats.started, crashed: pool.stats.crashed,
+          sharedData: workersGotSharedData(runner as WorkerRunner),
+        };
+      }
     }
   }
 
@@ -198,9 +302,10 @@ export class Tuner {
    */
   async getBestModels(n = 1): Promise<Model[]> {
     await this.load();
+    const hypermodel = await this.hyperModel();
     const models: Model[] = [];
     for (const trial of this.getBestTrials(n)) {
-      const model = this.build(this.oracle.space.withValues(trial.hyperparameters));
+      const model = buildModel(hypermodel, this.oracle.space.withValues(trial.hyperparameters));
       // Layer names differ between builds (dense_3 vs dense_7), so weights are matched by position:
       // the same values rebuild the same architecture.
       const weights = this.keptWeights.get(trial.trialId);
@@ -238,148 +343,116 @@ export class Tuner {
     return lines.join('\n');
   }
 
-  // ---- One trial ----------------------------------------------------------------------------
+  // ---- Trials --------------------------------------------------------------------------------
 
-  private build(hp: HyperParameters): Model {
-    const model = this.hypermodel.build(hp);
-    if (!(model instanceof Model)) setupError(`expected the hypermodel's build(hp) to return a Model, got ${describeValue(model)}`);
-    if (!model.compiled && !model.compileArgs) {
-      setupError(`expected the hypermodel's build(hp) to return a compiled model: call model.compile({ optimizer, loss, metrics }) inside build`);
-    }
-    return model;
+  /** The hypermodel on this thread (a module reference is imported once). */
+  private async hyperModel(): Promise<HyperModel> {
+    if (this.hypermodel) return this.hypermodel;
+    this.hypermodelLoading ??= loadHyperModel(this.args.hypermodel as HyperModelModule);
+    this.hypermodel = await this.hypermodelLoading;
+    return this.hypermodel;
   }
 
-  private async runTrial(trialId: string, request: TrialRequest, x: Data, y: Data, fitArgs: FitArgs): Promise<Trial> {
+  private settings(): TrialSettings {
+    return {
+      objectives: this.objectives,
+      executionsPerTrial: this.args.executionsPerTrial ?? 1,
+      maxModelSize: this.args.maxModelSize,
+      seed: this.args.seed,
+    };
+  }
+
+  /** Trials on this thread, or a pool of workers; null when no trial is left to run. */
+  private async startRunner(x: Data, y: Data, fitArgs: FitArgs): Promise<TrialRunner | null> {
+    const left = this.args.maxTrials - this.trials.length;
+    if (left <= 0) return null;
+    // The main thread needs the hypermodel too (to rebuild the best models); importing it here
+    // also reports a wrong module before any worker starts.
+    const hypermodel = await this.hyperModel();
+    const ref = this.args.hypermodel;
+    let workers = this.args.workers ?? (isHyperModelModule(ref) ? await availableCores() : 1);
+    workers = Math.min(workers, left);
+    if (workers <= 1 || !isHyperModelModule(ref)) return inThreadRunner(hypermodel, this.settings(), x, y, fitArgs);
+    return workerRunner({
+      script: this.args.workerScript ?? bundleUrl(), size: workers, hypermodel: ref, settings: this.settings(), x, y, fitArgs,
+    });
+  }
+
+  /** The next trial to start, 'wait' until a running one finishes, or 'done'. */
+  private nextTrial(withinBudget: boolean, running: number): Started | 'wait' | 'done' {
+    if (!withinBudget || this.trials.length + running >= this.args.maxTrials) return 'done';
+    const again = this.rerun.shift();
+    if (again) return again;
+    // Ids are dense: every id below this one is finished or running.
+    const index = this.trials.length + running;
+    const trialId = String(index).padStart(4, '0');
+    const request = this.oracle.populateSpace(trialId);
+    if (request === 'exhausted') return 'done';
+    if (request === 'wait') {
+      if (running === 0) throw new Error(`kerasm.Tuner: the ${this.oracle.algorithm} oracle asked to wait for a running trial, but none is running`);
+      return 'wait';
+    }
+    return { trialId, index, request };
+  }
+
+  /** Runs a trial's attempts until one does not fail or the retries are spent. */
+  private async runTrial(runner: TrialRunner, started: Started): Promise<Trial> {
+    const { trialId, index, request } = started;
     const retries = this.args.maxRetriesPerTrial ?? 0;
+    // Taken once: the oracle may stop offering them by the time a retry runs.
+    const resumeWeights = request.resumedFrom !== undefined ? this.weightsOf(request.resumedFrom) : undefined;
+    let crashed = false;
     let trial: Trial | null = null;
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      trial = {
-        trialId, hyperparameters: { ...request.values }, metrics: {}, status: 'running', score: null, bestStep: null,
-        ...(request.epochs !== undefined ? { epochs: request.epochs, initialEpoch: request.initialEpoch ?? 0 } : {}),
-        ...(request.resumedFrom !== undefined ? { resumedFrom: request.resumedFrom } : {}),
-        ...(attempt > 0 ? { retries: attempt } : {}),
+    let outcome: TrialOutcome | null = null;
+    for (let attempt = 0; attempt <= Math.max(retries, crashed ? 1 : 0); attempt++) {
+      const task: TrialTask = {
+        trialId, index, attempt, request, space: this.oracle.space.space, ...(resumeWeights ? { resumeWeights } : {}),
       };
       try {
-        await this.execute(trial, request, attempt, x, y, fitArgs);
-        return trial;
+        outcome = await runner.run(task);
       } catch (e) {
-        if (e instanceof SetupError) throw e;
-        trial.status = 'failed';
-        trial.error = e instanceof Error ? e.message : String(e);
+        if (!(e instanceof WorkerCrashError)) throw e;
+        crashed = true;
+        outcome = { status: 'failed', error: e.message, metrics: {}, score: null, bestStep: null, hyperparameters: { ...request.values }, space: task.space };
       }
+      try {
+        this.oracle.space.merge(outcome.space);
+      } catch (e) {
+        outcome = { ...outcome, status: 'failed', error: e instanceof Error ? e.message : String(e), weights: undefined, model: undefined };
+      }
+      trial = {
+        trialId, hyperparameters: { ...outcome.hyperparameters }, metrics: outcome.metrics, status: outcome.status, score: outcome.score, bestStep: outcome.bestStep,
+        ...(request.epochs !== undefined ? { epochs: request.epochs, initialEpoch: request.resumedFrom !== undefined && !resumeWeights ? 0 : request.initialEpoch ?? 0 } : {}),
+        ...(request.resumedFrom !== undefined ? { resumedFrom: request.resumedFrom } : {}),
+        ...(attempt > 0 ? { retries: attempt } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      };
+      if (outcome.status !== 'failed') break;
     }
+    this.outcomes.set(trialId, outcome!);
     return trial!;
   }
 
-  /** Builds, trains and scores; fills in `trial` (status completed or invalid) or throws. */
-  private async execute(trial: Trial, request: TrialRequest, attempt: number, x: Data, y: Data, fitArgs: FitArgs): Promise<void> {
-    const hp = this.oracle.space.withValues(request.values);
-    const executions = this.args.executionsPerTrial ?? 1;
-    const primary = this.objectives[0];
-    const sign = primary.direction === 'max' ? 1 : -1;
-    const runs: { metrics: Record<string, number>; bestStep: number; weights: Float32Array[]; model: Model }[] = [];
-    for (let e = 0; e < executions; e++) {
-      if (this.args.seed !== undefined) setRandomSeed((this.args.seed + 7919 * this.trials.length + 104729 * attempt + 31 * e) >>> 0);
-      let model: Model;
-      try {
-        model = this.build(hp);
-      } finally {
-        // What the build registered before any error still belongs to the space.
-        this.oracle.space.merge(hp);
-        trial.hyperparameters = { ...hp.values };
-      }
-      const params = model.countParams();
-      if (this.args.maxModelSize !== undefined && params > this.args.maxModelSize) {
-        trial.status = 'invalid';
-        trial.metrics = { params };
-        trial.error = `the model has ${params} parameters, more than maxModelSize ${this.args.maxModelSize}`;
-        return;
-      }
-      const from = request.resumedFrom !== undefined ? this.weightsOf(request.resumedFrom) : undefined;
-      if (from) model.setWeights(from);
-      if (request.resumedFrom !== undefined && !from) trial.initialEpoch = 0;
-      const args: FitArgs = {
-        verbose: 0, ...fitArgs,
-        ...(request.epochs !== undefined ? { epochs: request.epochs, initialEpoch: from ? request.initialEpoch ?? 0 : 0 } : {}),
-      };
-      // The weights at the scored epoch, which are the ones kept and resumed from.
-      // A measured primary objective ('params', 'latency') does not change with epochs: the last one is kept.
-      const measured = (MEASURED_OBJECTIVES as readonly string[]).includes(primary.name);
-      let best: { value: number; step: number; logs: Logs; weights: Float32Array[] } | null = null;
-      const snapshot = new (class extends Callback {
-        override onEpochEnd(epoch: number, logs: Logs = {}) {
-          if (measured) {
-            best = { value: 0, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
-            return;
-          }
-          const value = logs[primary.name];
-          if (value === undefined || !Number.isFinite(value)) return;
-          if (best === null || sign * (value - best.value) > 0) best = { value, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
-        }
-      })();
-      args.callbacks = [...(fitArgs.callbacks ?? []), snapshot];
-      const history = this.hypermodel.fit ? await this.hypermodel.fit(hp, model, x, y, args) : await model.fit(x, y, args);
-      this.checkHistory(history);
-      if (best === null) {
-        throw new Error(`objective '${primary.name}' was never finite: ${JSON.stringify(history.history[primary.name])}`);
-      }
-      const found = best as { value: number; step: number; logs: Logs; weights: Float32Array[] };
-      model.setWeights(found.weights);
-      const metrics: Record<string, number> = { ...found.logs, params };
-      if (this.objectives.some((o) => o.name === 'latency')) metrics.latency = this.measureLatency(model, x);
-      runs.push({ metrics, bestStep: found.step, weights: found.weights, model });
-    }
-    // The mean over executions of every metric; the weights and step of the best execution.
-    const metrics: Record<string, number> = {};
-    for (const key of Object.keys(runs[0].metrics)) metrics[key] = runs.reduce((s, r) => s + r.metrics[key], 0) / runs.length;
-    const bestRun = runs.reduce((a, b) => (sign * (b.metrics[primary.name] - a.metrics[primary.name]) > 0 ? b : a));
-    trial.metrics = metrics;
-    trial.score = metrics[primary.name];
-    trial.bestStep = bestRun.bestStep;
-    trial.status = 'completed';
-    this.pending = { weights: bestRun.weights, model: bestRun.model };
+  /** Outcomes of trials that finished and are not yet recorded (their weights and model). */
+  private readonly outcomes = new Map<string, TrialOutcome>();
+
+  /** Records a finished trial: the oracle, the kept weights, the saved state. */
+  private async finish(trial: Trial): Promise<void> {
+    this.running.delete(trial.trialId);
+    const at = this.trials.findIndex((t) => t.trialId > trial.trialId);
+    this.trials.splice(at < 0 ? this.trials.length : at, 0, trial);
+    this.oracle.update(trial);
+    const outcome = this.outcomes.get(trial.trialId);
+    this.outcomes.delete(trial.trialId);
+    await this.keepBest(trial, outcome);
+    await this.saveState();
   }
 
-  /** The trial that just completed: its best execution's model, holding its scored weights. */
-  private pending: { weights: Float32Array[]; model: Model } | null = null;
-
-  /** A non-finite loss fails the trial; an objective missing from the History ends the search. */
-  private checkHistory(history: History): void {
-    if (!history || typeof history !== 'object' || !history.history) setupError(`expected the hypermodel's fit to return fit()'s History, got ${describeValue(history)}`);
-    const losses = history.history.loss ?? [];
-    const bad = losses.findIndex((l) => !Number.isFinite(l));
-    if (bad >= 0) throw new Error(`the loss became ${losses[bad]} at epoch ${history.epoch[bad]}`);
-    for (const o of this.objectives) {
-      if ((MEASURED_OBJECTIVES as readonly string[]).includes(o.name)) continue;
-      if (!(o.name in history.history)) {
-        setupError(`objective '${o.name}' is not in the training history, which has ${Object.keys(history.history).join(', ') || 'nothing'}` +
-          (o.name.startsWith('val_') ? ' (val_ metrics need validationSplit or validationData in the fit arguments)' : ''));
-      }
-    }
-  }
-
-  /**
-   * Inference milliseconds per sample, by predict() on up to 32 samples after a warm-up: the best
-   * of 3 rounds, each repeating predict() for at least 5 ms, since browsers coarsen timers.
-   */
-  private measureLatency(model: Model, x: Data): number {
-    const sample = firstSamples(x, 32);
-    const first = Array.isArray(sample) && sample[0] && typeof sample[0] === 'object' && 'shape' in sample[0] ? (sample[0] as Tensor) : sample;
-    const count = Array.isArray(first) ? first.length : (first as Tensor).shape[0];
-    model.predict(sample);
-    let best = Infinity;
-    for (let round = 0; round < 3; round++) {
-      const t0 = performance.now();
-      let calls = 0;
-      let elapsed = 0;
-      do {
-        model.predict(sample);
-        calls++;
-        elapsed = performance.now() - t0;
-      } while (elapsed < 5);
-      best = Math.min(best, elapsed / calls);
-    }
-    return best / Math.max(1, count);
+  /** A trial's model rebuilt on this thread with its weights (for trials that ran in a worker). */
+  private async rebuild(trial: Trial, weights: Float32Array[]): Promise<Model> {
+    const model = buildModel(await this.hyperModel(), this.oracle.space.withValues(trial.hyperparameters));
+    model.setWeights(weights);
+    return model;
   }
 
   private weightsOf(trialId: string): Float32Array[] | undefined {
@@ -389,10 +462,8 @@ export class Tuner {
   // ---- Keeping results ----------------------------------------------------------------------
 
   /** Keeps the new trial's weights if it is among the best, and drops those that fell out. */
-  private async keepBest(trial: Trial): Promise<void> {
-    const pending = trial.status === 'completed' ? this.pending : null;
-    this.pending = null;
-    const weights = pending?.weights;
+  private async keepBest(trial: Trial, outcome: TrialOutcome | undefined): Promise<void> {
+    const weights = trial.status === 'completed' ? outcome?.weights : undefined;
     if (weights && this.oracle.resumableTrialIds.size > 0) this.resumeWeights.set(trial.trialId, weights);
     const resumable = this.oracle.resumableTrialIds;
     for (const id of [...this.resumeWeights.keys()]) if (!resumable.has(id)) this.resumeWeights.delete(id);
@@ -400,7 +471,7 @@ export class Tuner {
     const keep = new Set(this.getBestTrials(this.modelsToKeep).map((t) => t.trialId));
     if (weights && keep.has(trial.trialId)) {
       if (this.store) {
-        await this.store.saveModel(trial.trialId, pending!.model);
+        await this.store.saveModel(trial.trialId, outcome!.model ?? (await this.rebuild(trial, weights)));
         this.savedOnDisk.add(trial.trialId);
       } else {
         this.keptWeights.set(trial.trialId, weights);
@@ -433,7 +504,11 @@ export class Tuner {
     this.oracle.space.merge(state.space.space);
     for (const trial of state.trials) this.oracle.update(trial);
     this.oracle.setState(state.oracle.state);
-    this.trials = state.trials;
+    this.trials = [...state.trials].sort((a, b) => (a.trialId < b.trialId ? -1 : a.trialId > b.trialId ? 1 : 0));
+    for (const { trialId, request } of state.running ?? []) {
+      this.oracle.markRunning(trialId, request);
+      this.rerun.push({ trialId, index: Number(trialId), request });
+    }
     const keep = new Set(this.getBestTrials(this.modelsToKeep).map((t) => t.trialId));
     for (const id of keep) this.savedOnDisk.add(id);
     await this.store.removeStale(keep);
@@ -456,6 +531,9 @@ export class Tuner {
     for (const t of state.trials) {
       if (typeof t?.trialId !== 'string' || typeof t.hyperparameters !== 'object' || typeof t.status !== 'string') corrupt('a trial lacks its id, hyperparameters or status');
     }
+    if (state.running !== undefined && (!Array.isArray(state.running) || state.running.some((r) => typeof r?.trialId !== 'string' || typeof r.request?.values !== 'object'))) {
+      corrupt('a running trial lacks its id or request');
+    }
     const className = this.oracle.algorithm;
     if (state.oracle.algorithm !== className) {
       throw new Error(`kerasm.Tuner: ${path} was written by a ${state.oracle.algorithm} search, not ${className}; use another projectName or overwrite: true`);
@@ -476,6 +554,7 @@ export class Tuner {
       objectives: this.objectives,
       space: this.oracle.space.toJSON(),
       trials: this.trials,
+      running: [...this.running.values()].sort((a, b) => a.index - b.index).map(({ trialId, request }) => ({ trialId, request })),
     };
     await this.store.writeState(JSON.stringify(state, null, 1));
   }

@@ -23,7 +23,7 @@ function run(oracle: Oracle, n: number, score: (values: HPValues, epochs?: numbe
   for (let i = 0; i < n; i++) {
     const trialId = String(i).padStart(4, '0');
     const request = oracle.populateSpace(trialId);
-    if (request === 'exhausted') break;
+    if (typeof request === 'string') break; // 'exhausted' (nothing runs concurrently here, so never 'wait')
     const value = score(request.values, request.epochs);
     const trial: Trial = {
       trialId, hyperparameters: request.values, metrics: { score: value }, status: 'completed', score: value, bestStep: 0,
@@ -168,7 +168,7 @@ describe('Hyperband', () => {
     const rest: Trial[] = [];
     for (let i = 10; ; i++) {
       const request = second.populateSpace(String(i).padStart(4, '0'));
-      if (request === 'exhausted') break;
+      if (typeof request === 'string') break; // 'exhausted' (nothing runs concurrently here, so never 'wait')
       const value = score(request.values, request.epochs);
       const trial: Trial = { trialId: String(i).padStart(4, '0'), hyperparameters: request.values, metrics: {}, status: 'completed', score: value, bestStep: 0, resumedFrom: request.resumedFrom };
       second.update(trial);

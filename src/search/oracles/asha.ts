@@ -64,7 +64,7 @@ export class ASHA extends Oracle {
     return ids;
   }
 
-  populateSpace(trialId: string): TrialRequest | 'exhausted' {
+  protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     // Highest rung first: finishing a good configuration is worth more than starting one.
     for (let rung = this.rungEpochs.length - 2; rung >= 0; rung--) {
       const [next] = this.promotable(rung);

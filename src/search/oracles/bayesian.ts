@@ -10,8 +10,11 @@
 // few candidates by marginal likelihood; Cholesky in float64.
 // Acquisition: expected improvement, maximised over random points of the space plus Gaussian
 // perturbations of the best trials (which is where improvements usually are).
+// Trials still running count as observations of the best score so far (constant liar).
 // see: Rasmussen and Williams, "Gaussian Processes for Machine Learning" (2006), algorithm 2.1
-//      and eq. 4.17 (Matern 5/2); Jones, Schonlau and Welch (1998) for expected improvement.
+//      and eq. 4.17 (Matern 5/2); Jones, Schonlau and Welch (1998) for expected improvement;
+//      Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to parallelize optimization"
+//      (2010) for the constant liar.
 
 import type { Random } from '../../util/random.js';
 import {
@@ -153,7 +156,7 @@ export class BayesianOptimization extends Oracle {
     return assignActive(this.space.space, (spec, i) => decodeOne(spec, Array.from(coords.subarray(offsets[i], offsets[i] + widths[i]))));
   }
 
-  populateSpace(trialId: string): TrialRequest | 'exhausted' {
+  protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const rng = this.rngFor(trialId);
     const done = this.completed();
     const dims = this.encode({}).length;
@@ -162,8 +165,13 @@ export class BayesianOptimization extends Oracle {
       const values = this.sampleUnseen(rng);
       return values === null ? 'exhausted' : { values };
     }
-    const fitted = this.fit(done);
-    const ys = done.map((t) => (this.maximize ? t.score! : -t.score!));
+    // Running trials join the fit as if they had scored the best score so far (the "constant
+    // liar"), so that proposals made while they run spread out instead of piling up near them.
+    const observed = done.map((t) => (this.maximize ? t.score! : -t.score!));
+    const lie = Math.max(...observed);
+    const pending = [...this.running.values()].map((r) => r.values);
+    const ys = [...observed, ...pending.map(() => lie)];
+    const fitted = this.fit([...done.map((t) => t.hyperparameters), ...pending], ys);
     const best = Math.max(...this.standardize(ys));
     let bestValues: HPValues | null = null;
     let bestEi = -Infinity;
@@ -188,9 +196,9 @@ export class BayesianOptimization extends Oracle {
   }
 
   /** The GP whose length scale gives the largest log marginal likelihood. */
-  private fit(done: Trial[]): Fitted {
-    const points = done.map((t) => this.encode(t.hyperparameters));
-    const y = Float64Array.from(this.standardize(done.map((t) => (this.maximize ? t.score! : -t.score!))));
+  private fit(values: HPValues[], scores: number[]): Fitted {
+    const points = values.map((v) => this.encode(v));
+    const y = Float64Array.from(this.standardize(scores));
     const n = points.length;
     let best: Fitted | null = null;
     let bestLogLik = -Infinity;

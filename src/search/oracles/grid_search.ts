@@ -48,7 +48,7 @@ export class GridSearch extends Oracle {
   }
 
   /** The first combination not yet tried (recomputed, so a grown space or a resume needs no state). */
-  populateSpace(_trialId: string): TrialRequest | 'exhausted' {
+  protected propose(_trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const keys = this.seenKeys();
     for (const values of combinations(this.space.space, 0, {}, this.floatPoints)) {
       if (!this.seen(values, keys)) return { values };

@@ -6,6 +6,10 @@
 // A promoted trial carries `resumedFrom`, `initialEpoch` (the epochs already done) and `epochs`
 // (the epoch to reach). The tuner continues the earlier model from its weights when it still
 // has them, and otherwise trains the configuration from scratch up to `epochs`.
+//
+// With several trials running at once, a round's promotions wait until every trial of the
+// round before has reported (populateSpace answers 'wait'); the first round of the next
+// bracket does not wait for the last round of this one.
 // see: Li et al., "Hyperband: A Novel Bandit-Based Approach to Hyperparameter Optimization",
 //      JMLR 2018; bracket sizes as in KerasTuner's Hyperband oracle.
 
@@ -76,7 +80,7 @@ export class Hyperband extends Oracle {
     return new Set(this.state.rounds.flat());
   }
 
-  populateSpace(trialId: string): TrialRequest | 'exhausted' {
+  protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const s = this.state;
     for (;;) {
       if (s.iteration >= this.hyperbandIterations) return 'exhausted';
@@ -89,7 +93,9 @@ export class Hyperband extends Oracle {
         return { values, epochs: this.roundEpochs(s.bracket, 0), initialEpoch: 0 };
       }
       if (s.round > 0) {
-        const promoted = new Set(current.map((id) => this.trials.get(id)?.resumedFrom));
+        // A round's best are known only when all of it has reported.
+        if (s.rounds[s.round - 1].some((id) => this.running.has(id))) return 'wait';
+        const promoted = new Set(current.map((id) => this.trials.get(id)?.resumedFrom ?? this.running.get(id)?.resumedFrom));
         const next = this.best(s.rounds[s.round - 1], size).find((t) => !promoted.has(t.trialId));
         if (next) {
           current.push(trialId);

@@ -1,6 +1,12 @@
 // What every search algorithm shares. An oracle proposes the values of the next trial from
 // the space and the results so far; the tuner builds, trains and scores, then reports back.
-// Trials run one at a time: an oracle may assume every earlier proposal has been reported.
+//
+// Several trials may run at once (a tuner with workers asks for a new trial whenever a worker
+// is free), so a proposal is not always followed by its report. Every proposal counts as
+// running until it is reported: its values count as tried (no duplicates of a running trial),
+// and an oracle that needs a running trial's result before it can go on (Hyperband at the end
+// of a round) answers 'wait'. An oracle with nothing left while trials still run also answers
+// 'wait', since a running trial may grow the space or change what comes next.
 
 import { Random } from '../../util/random.js';
 import {
@@ -57,6 +63,8 @@ export abstract class Oracle {
   protected readonly maxCollisions: number;
   /** Every trial reported so far, by id. */
   protected readonly trials = new Map<string, Trial>();
+  /** Trials proposed and not reported yet, by id. */
+  protected readonly running = new Map<string, TrialRequest>();
   /** Trials whose model a later trial may continue (multi-fidelity oracles). */
   get resumableTrialIds(): ReadonlySet<string> {
     return new Set();
@@ -67,11 +75,42 @@ export abstract class Oracle {
     this.maxCollisions = args.maxCollisions ?? 50;
   }
 
-  /** The values of the next trial, or 'exhausted' when the algorithm has nothing left to try. */
-  abstract populateSpace(trialId: string): TrialRequest | 'exhausted';
+  /**
+   * The values of the next trial (which counts as running until update() reports it), 'wait'
+   * when nothing can be proposed until a running trial reports, or 'exhausted' when the
+   * algorithm has nothing left to try.
+   */
+  populateSpace(trialId: string): TrialRequest | 'wait' | 'exhausted' {
+    const warm = this.warmStart(this.trials.size + this.running.size);
+    const proposal = warm && !this.seen(warm.values) ? warm : this.propose(trialId);
+    if (proposal === 'exhausted' && this.running.size > 0) return 'wait';
+    if (typeof proposal === 'object') this.running.set(trialId, structuredClone(proposal));
+    return proposal;
+  }
+
+  /** What populateSpace returns, before the bookkeeping of running trials. */
+  protected abstract propose(trialId: string): TrialRequest | 'wait' | 'exhausted';
+
+  /** Marks a trial proposed earlier as running (a resumed search runs again what was in flight). */
+  markRunning(trialId: string, request: TrialRequest): void {
+    this.running.set(trialId, structuredClone(request));
+  }
+
+  /**
+   * Values tried before the algorithm proposes any (a warm start from known-good settings):
+   * the search's first trials, in order. The oracle sees their results like any others.
+   */
+  initialHyperparameters: HPValues[] = [];
+
+  /** The warm-start request for the search's `index`-th trial (counting from 0), or null. */
+  warmStart(index: number): TrialRequest | null {
+    const values = this.initialHyperparameters[index];
+    return values === undefined ? null : { values: { ...values } };
+  }
 
   /** Records a finished trial. */
   update(trial: Trial): void {
+    this.running.delete(trial.trialId);
     this.trials.set(trial.trialId, structuredClone(trial));
   }
 
@@ -104,9 +143,10 @@ export abstract class Oracle {
     return [...trials].sort((a, b) => (this.maximize ? b.score! - a.score! : a.score! - b.score!));
   }
 
-  /** Keys (valuesKey) of every reported trial's values. */
+  /** Keys (valuesKey) of the values of every reported or running trial. */
   protected seenKeys(): Set<string> {
-    return new Set([...this.trials.values()].map((t) => valuesKey(t.hyperparameters)));
+    const values = [...[...this.trials.values()].map((t) => t.hyperparameters), ...[...this.running.values()].map((r) => r.values)];
+    return new Set(values.map(valuesKey));
   }
 
   protected seen(values: HPValues, keys: Set<string> = this.seenKeys()): boolean {

@@ -11,7 +11,7 @@ import { Oracle, type TrialRequest } from './oracle.js';
  */
 export class RandomSearch extends Oracle {
   readonly algorithm = 'RandomSearch';
-  populateSpace(trialId: string): TrialRequest | 'exhausted' {
+  protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const values = this.sampleUnseen(this.rngFor(trialId));
     return values === null ? 'exhausted' : { values };
   }

@@ -43,7 +43,7 @@ export class RegularizedEvolution extends Oracle {
     return this.completed().slice(-this.populationSize);
   }
 
-  populateSpace(trialId: string): TrialRequest | 'exhausted' {
+  protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const rng = this.rngFor(trialId);
     const population = this.population();
     if (population.length < this.populationSize) {

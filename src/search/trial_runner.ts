@@ -1,0 +1,109 @@
+// Where the tuner's trials run: on its own thread, one at a time, or in a pool of workers, one
+// trial per worker. Both call runTrial (trial.ts); the tuner sees the same outcomes either way.
+
+import type { Data, FitArgs } from '../training/fit.js';
+import { WorkerCrashError, WorkerPool, WorkerPoolError } from '../workers/pool.js';
+import { canShareMemory, forOneWorker, packData } from '../workers/tensors.js';
+import {
+  moduleSpecifier, runTrial, SetupError, type HyperModel, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
+} from './trial.js';
+import { TRIAL_ROLE, type TrialReply, type TrialWorkerInfo, type TrialWorkerInit } from './trial_worker.js';
+
+export interface TrialRunner {
+  /** Trials that may run at once. */
+  readonly concurrency: number;
+  /** One attempt; throws SetupError (the search must end) or WorkerCrashError (the attempt was lost). */
+  run(task: TrialTask): Promise<TrialOutcome>;
+  close(): Promise<void>;
+}
+
+/** Runs trials on this thread, one at a time. */
+export function inThreadRunner(hypermodel: HyperModel, settings: TrialSettings, x: Data, y: Data, fitArgs: FitArgs): TrialRunner {
+  return {
+    concurrency: 1,
+    run: (task) => runTrial(hypermodel, settings, task, x, y, fitArgs),
+    close: async () => {},
+  };
+}
+
+/** A pool of trial workers, plus what it has done (for tests and diagnostics). */
+export interface WorkerRunner extends TrialRunner {
+  readonly pool: WorkerPool;
+  /** Whether the training data went to the workers as shared memory (else one copy per worker). */
+  readonly shared: boolean;
+}
+
+export interface WorkerRunnerArgs {
+  script: string | URL;
+  size: number;
+  hypermodel: HyperModelModule;
+  settings: TrialSettings;
+  x: Data;
+  y: Data;
+  fitArgs: FitArgs;
+}
+
+/** Starts `size` workers, each given the data once. */
+export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner> {
+  const { validationData, callbacks, ...rest } = args.fitArgs;
+  if (callbacks && callbacks.length > 0) {
+    throw new Error('kerasm.Tuner: fit callbacks cannot be sent to trial workers; leave callbacks out of the fit arguments, or pass workers: 1 to run trials on this thread');
+  }
+  const shared = canShareMemory();
+  // One copy of the values for all workers; in shared memory, it is the only one.
+  const x = packData(args.x, shared, 'x');
+  const y = packData(args.y, shared, 'y');
+  const validation = validationData
+    ? [packData(validationData[0], shared, 'validationData[0]'), packData(validationData[1], shared, 'validationData[1]')] as const
+    : undefined;
+  const hypermodel = { ...args.hypermodel, module: moduleSpecifier(args.hypermodel.module) };
+  const fitArgs = structuredCloneable(rest);
+  const pool = await WorkerPool.create({
+    script: args.script,
+    role: TRIAL_ROLE,
+    size: args.size,
+    init: () => {
+      const parts = [x, y, ...(validation ?? [])].map(forOneWorker);
+      const payload: TrialWorkerInit = {
+        hypermodel, settings: args.settings, x: parts[0].packed, y: parts[1].packed, fitArgs,
+        ...(validation ? { validationData: [parts[2].packed, parts[3].packed] } : {}),
+      };
+      return { payload, transfer: parts.flatMap((p) => p.transfer) };
+    },
+  });
+  return {
+    concurrency: args.size,
+    pool,
+    shared,
+    async run(task) {
+      // The tuner keeps its own copy of the weights to continue from (a retry may need them).
+      const resumeWeights = task.resumeWeights?.map((w) => w.slice());
+      let reply: TrialReply;
+      try {
+        reply = (await pool.run({ ...task, resumeWeights }, resumeWeights?.map((w) => w.buffer) ?? [])) as TrialReply;
+      } catch (e) {
+        if (e instanceof WorkerPoolError) throw new SetupError(`kerasm.Tuner: the trial workers cannot run: ${e.message}`);
+        if (e instanceof WorkerCrashError) throw e;
+        // The worker's own machinery failed (not the trial's code, which runTrial catches).
+        return { status: 'failed', error: e instanceof Error ? e.message : String(e), metrics: {}, score: null, bestStep: null, hyperparameters: task.request.values, space: task.space };
+      }
+      if (reply.setupError !== undefined) throw new SetupError(reply.setupError);
+      return reply;
+    },
+    close: () => pool.terminate(),
+  };
+}
+
+/** The fit arguments as they reach a worker; anything structuredClone cannot copy is refused here. */
+function structuredCloneable(fitArgs: FitArgs): FitArgs {
+  try {
+    return structuredClone(fitArgs);
+  } catch (e) {
+    throw new Error(`kerasm.Tuner: the fit arguments cannot be sent to trial workers: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** What a pool's workers reported about the data they received. */
+export function workersGotSharedData(runner: WorkerRunner): boolean {
+  return runner.pool.infos.length > 0 && runner.pool.infos.every((info) => (info as TrialWorkerInfo).shared);
+}
