@@ -150,7 +150,13 @@ export interface TrialOutcome {
 /** Builds a model and checks that it is a compiled Model. */
 export function buildModel(hypermodel: HyperModel, hp: HyperParameters): Model {
   const model = hypermodel.build(hp);
-  if (!(model instanceof Model)) setupError(`expected the hypermodel's build(hp) to return a Model, got ${describeValue(model)}`);
+  if (!(model instanceof Model)) {
+    const foreign = typeof (model as { countParams?: unknown } | null)?.countParams === 'function';
+    setupError(foreign
+      ? `the hypermodel's build(hp) returned a ${describeValue(model)} made by another copy of kerasm; the hypermodel module must load kerasm ` +
+        'the way the Tuner was loaded (import of the ES bundle, or require of the CommonJS one)'
+      : `expected the hypermodel's build(hp) to return a Model, got ${describeValue(model)}`);
+  }
   if (!model.compiled && !model.compileArgs) {
     setupError(`expected the hypermodel's build(hp) to return a compiled model: call model.compile({ optimizer, loss, metrics }) inside build`);
   }

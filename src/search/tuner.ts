@@ -386,6 +386,7 @@ export class Tuner {
     // Ids are dense: every id below this one is finished or running.
     const index = this.trials.length + running;
     const trialId = String(index).padStart(4, '0');
+    if (running > 0 && this.oracle.space.space.length === 0) this.discoverSpace();
     const request = this.oracle.populateSpace(trialId);
     if (request === 'exhausted') return 'done';
     if (request === 'wait') {
@@ -393,6 +394,25 @@ export class Tuner {
       return 'wait';
     }
     return { trialId, index, request };
+  }
+
+  /**
+   * Registers the space by building the running trials' models on this thread (the first trial
+   * has the defaults), and tells the oracle the values those trials really have. Otherwise the
+   * space would be learnt only when the first trial reports; with workers, this lets the next
+   * trials start beside it instead of waiting. (KerasTuner builds once up front too.)
+   */
+  private discoverSpace(): void {
+    for (const { trialId, request } of this.running.values()) {
+      const hp = new HyperParameters(request.values);
+      try {
+        this.hypermodel?.build(hp);
+        this.oracle.space.merge(hp);
+      } catch {
+        // The trial runs the same build and reports what is wrong with it.
+      }
+      this.oracle.markRunning(trialId, { ...request, values: { ...hp.values } });
+    }
   }
 
   /** Runs a trial's attempts until one does not fail or the retries are spent. */
