@@ -4,7 +4,8 @@
 // with relaxed SIMD in a child process, since Node 20 enables relaxed SIMD only behind a V8
 // flag. See bench/README.md.
 //
-//   npm run bench [-- --quick] [-- --only matmul] [-- --only train] [-- --json results.json]
+//   npm run bench [-- --quick] [-- --only matmul] [-- --only train] [-- --only search]
+//                 [-- --json results.json]
 //
 // Exit status: 0 when every result matched its reference (whatever the targets say, and
 // whatever a peer library could not run), 1 when a result mismatched or kerasm crashed, 2 on
@@ -23,6 +24,7 @@ import { hasThreadCpuClock, policies } from './lib/measure.mjs';
 import { targetTable, workloadTable, writeJson } from './lib/report.mjs';
 import { evaluateTargets } from './targets.mjs';
 import { workloads } from './workloads/index.mjs';
+import { runSearchWorkload } from './workloads/search.mjs';
 
 const RELAXED_CHILD = 'relaxed-matmul';
 const RELAXED_RUN = 'relaxed-simd';
@@ -66,6 +68,14 @@ async function main(options) {
   const rows = [];
   const policy = policies(options.quick);
   for (const workload of selected) {
+    if (workload.kind === 'search') {
+      const kerasm = engines.find((e) => e.name === 'kerasm');
+      if (!kerasm) continue;
+      const { rows: result, text } = await runSearchWorkload(workload, kerasm);
+      rows.push(...result);
+      console.log(`${text}\n`);
+      continue;
+    }
     const result = await runWorkload(workload, engines, unavailable, policy, 'main');
     rows.push(...result);
     console.log(`${workloadTable(result, options.clock)}\n`);

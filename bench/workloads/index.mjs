@@ -4,13 +4,15 @@
 import { conv2d } from './conv2d.mjs';
 import { matmul } from './matmul.mjs';
 import { maxPool } from './maxpool.mjs';
+import { search } from './search.mjs';
 import { CONVNET, MLP, training } from './training.mjs';
 
 /**
  * @typedef {object} Workload
  * @property {string} name      unique; also what --only matches
- * @property {string} family    'matmul', 'conv2d', 'train', ... (the relaxed-SIMD child runs
- *   'matmul')
+ * @property {string} family    'matmul', 'conv2d', 'train', 'search', ... (the relaxed-SIMD
+ *   child runs 'matmul')
+ * @property {'search'} [kind]  a whole search timed by workloads/search.mjs, not by the harness
  * @property {'op' | 'train'} [sampling]  which sampling policies apply (lib/measure.mjs);
  *   default 'op'
  * @property {string[]} tags    what the targets in targets.mjs select on
@@ -48,5 +50,6 @@ export function workloads({ quick }) {
     training({
       name: 'mnist convnet', spec: CONVNET, batch: convnetBatch, tags: ['train-convnet'],
     }),
+    search({ quick }),
   ];
 }

@@ -1,0 +1,109 @@
+// Search speedup: the same seeded search of small Dense models on real MNIST digits, run with
+// `workers: 1` (trials one after another on the tuner's thread) and with `workers: 2` (trials
+// in two worker_threads), in turns, several times. Reported: each configuration's median wall
+// time for the whole search, in trials per second, and the ratio. The check: both
+// configurations ran the same trials (values and scores), so they did the same work.
+//
+// The wall time includes everything a user waits for: starting the workers, sending them the
+// data, importing the hypermodel. It is not a kernel workload: the harness's repetition and
+// CPU-time machinery do not apply, so run.mjs runs it through runSearchWorkload below.
+
+import { loadMnist, oneHot } from '../../examples/data/mnist.mjs';
+import { table } from '../lib/report.mjs';
+
+const HYPERMODEL = new URL('./search-hypermodel.mjs', import.meta.url);
+export const ONE_WORKER = 'kerasm, 1 worker';
+
+/**
+ * @param {{ quick: boolean }} options
+ * @returns {import('./index.mjs').Workload}
+ */
+export function search({ quick }) {
+  const config = quick
+    ? { trials: 4, samples: 2000, epochs: 1, rounds: 1 }
+    : { trials: 12, samples: 8000, epochs: 3, rounds: 3 };
+  return {
+    name: `search ${config.trials} MLP trials on ${config.samples} MNIST digits, 1 vs 2 workers`,
+    family: 'search',
+    kind: 'search',
+    tags: ['search'],
+    unit: 'trials/s',
+    work: config.trials,
+    config,
+    impls: { kerasm: true },
+  };
+}
+
+/** One search; returns its wall time and trials. */
+async function timedSearch(api, workers, data, config) {
+  const tuner = new api.Tuner({
+    hypermodel: { module: HYPERMODEL, exportName: 'mlp' },
+    oracle: new api.RandomSearch(), objective: 'val_accuracy', maxTrials: config.trials, seed: 1,
+    workers, verbose: 0,
+  });
+  const start = performance.now();
+  await tuner.search(data.x, data.y, { epochs: config.epochs, batchSize: 64, validationSplit: 0.2 });
+  const ms = performance.now() - start;
+  return { ms, trials: tuner.trials, stats: tuner.workerStats };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/**
+ * Runs the workload with kerasm's engine; returns result rows (one per configuration, as the
+ * harness makes them) and the text to print.
+ */
+export async function runSearchWorkload(workload, engine) {
+  const api = engine.ctx;
+  const { config } = workload;
+  const { train } = loadMnist({ trainSize: config.samples, testSize: 0 });
+  const data = { x: api.tensor(train.x, [train.n, 784]), y: api.tensor(oneHot(train.y), [train.n, 10]) };
+  const runs = { 1: [], 2: [] };
+  for (let round = 0; round < config.rounds; round++) {
+    // In turns, so that a change in the machine's load hits both configurations alike.
+    for (const workers of [1, 2]) runs[workers].push(await timedSearch(api, workers, data, config));
+  }
+  const check = compareTrials(runs[1][0].trials, runs[2][0].trials);
+  const rowOf = (workers) => {
+    const times = runs[workers].map((r) => r.ms);
+    const rates = times.map((ms) => config.trials / (ms / 1000));
+    return {
+      workload: workload.name, family: workload.family, tags: workload.tags, run: 'main',
+      impl: workers === 2 ? 'kerasm' : ONE_WORKER, unit: workload.unit, work: workload.work,
+      median: median(rates), min: Math.min(...rates), max: Math.max(...rates), medianMs: median(times),
+      samples: times.length, reps: 1, times,
+      ...(workers === 2 ? { workerStats: runs[2].at(-1).stats } : {}),
+      maxErr: check.maxErr, tolerance: 1e-4, check: check.ok ? 'ok' : 'MISMATCH', ...(check.ok ? {} : { detail: check.detail }),
+    };
+  };
+  const rows = [rowOf(1), rowOf(2)];
+  rows[1].ratio = rows[1].median / rows[0].median;
+  const best = Math.max(...runs[2][0].trials.map((t) => t.score ?? -Infinity));
+  const text = [
+    `${workload.name}  (${config.epochs} epochs of ${config.samples * 0.8} digits per trial, ` +
+      `${config.rounds} round${config.rounds > 1 ? 's' : ''}; best val_accuracy ${best.toFixed(4)})`,
+    table(
+      ['config', 'median s', 'min - max s', 'trials/s', 'speedup', 'check'],
+      rows.map((r) => [
+        r.impl === ONE_WORKER ? 'workers: 1' : 'workers: 2',
+        (r.medianMs / 1000).toFixed(2),
+        `${(Math.min(...r.times) / 1000).toFixed(2)} - ${(Math.max(...r.times) / 1000).toFixed(2)}`,
+        r.median.toFixed(3),
+        r.ratio ? `${r.ratio.toFixed(2)}x` : '-',
+        r.check === 'ok' ? 'ok' : `MISMATCH: ${r.detail}`,
+      ]),
+      [1, 2, 3, 4],
+    ),
+  ].join('\n');
+  return { rows, text };
+}
+
+/** The two searches ran the same trials: same ids, values and statuses, scores within 1e-4. */
+function compareTrials(a, b) {
+  const key = (t) => JSON.stringify([t.trialId, t.hyperparameters, t.status]);
+  if (a.length !== b.length || a.some((t, i) => key(t) !== key(b[i]))) {
+    return { ok: false, maxErr: null, detail: 'the two configurations ran different trials' };
+  }
+  const maxErr = Math.max(0, ...a.map((t, i) => Math.abs((t.score ?? 0) - (b[i].score ?? 0))));
+  return maxErr <= 1e-4 ? { ok: true, maxErr } : { ok: false, maxErr, detail: `scores differ by ${maxErr.toExponential(1)}` };
+}
