@@ -89,6 +89,23 @@ describe('a search with trials in worker_threads', () => {
     expect(tuner.workerStats).toMatchObject({ started: 3, crashed: 1 });
   });
 
+  it('continues promoted Hyperband trials in a worker from the weights their parent trained', async () => {
+    const args = () => ({
+      hypermodel: { module: HYPERMODEL, exportName: 'classifier' },
+      oracle: new k.Hyperband({ maxEpochs: 3, factor: 3 }), objective: 'val_loss', maxTrials: 20, seed: 3,
+    });
+    const parallel = new k.Tuner({ ...args(), workers: 2 });
+    await parallel.search(x, y, fitArgs);
+    const serial = new k.Tuner({ ...args(), workers: 1 });
+    await serial.search(x, y, fitArgs);
+    // Brackets for maxEpochs 3: 3 configurations x 1 epoch, then the best one to 3 epochs; then 2 x 3 epochs.
+    const shape = (t: Trial) => `${t.initialEpoch}-${t.epochs}${t.resumedFrom ? ` from ${t.resumedFrom}` : ''}`;
+    expect(parallel.trials.map(shape)).toEqual(serial.trials.map(shape));
+    expect(parallel.trials[3].initialEpoch).toBe(1); // continued, not started over
+    // Training on from other weights would end elsewhere.
+    parallel.trials.forEach((t, i) => expect(t.score!).toBeCloseTo(serial.trials[i].score!, 4));
+  });
+
   it('runs again, after an interruption, only the trials that were in flight', async () => {
     const args = { hypermodel: { module: HYPERMODEL, exportName: 'classifier' }, objective: 'val_loss', maxTrials: 5, seed: 9, workers: 2, directory: dir, projectName: 'cut' };
     const first = new k.Tuner({ ...args, oracle: new k.RandomSearch() });
