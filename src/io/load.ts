@@ -70,12 +70,20 @@ function tensorRef(value: unknown, where: string): [string, number, number] {
   return [history[0], history[1], history[2] ?? 0];
 }
 
-/** A node's inputs: [[name, node, tensor, kwargs], ...] (Keras 2) or {args, kwargs} (Keras 3). */
+/**
+ * A node's inputs: [[name, node, tensor, kwargs], ...] (Keras 2) or {args, kwargs} (Keras 3).
+ * An RNN's initial state is a Keras 3 keyword argument; kerasm, like Keras 2 and TensorFlow.js,
+ * records it as extra inputs after the sequence.
+ */
 function nodeInputs(node: unknown, where: string): [string, number, number][] {
   if (isObject(node) && Array.isArray(node.args)) {
-    if (isObject(node.kwargs) && Object.keys(node.kwargs).length > 0) fail(OP, `${where}: call arguments ${JSON.stringify(node.kwargs)} are not supported`);
+    const { initial_state: initialState, mask, ...rest } = isObject(node.kwargs) ? node.kwargs : {};
+    if (Object.keys(rest).length > 0 || (mask !== undefined && mask !== null)) {
+      fail(OP, `${where}: call arguments ${JSON.stringify(node.kwargs)} are not supported`);
+    }
     const args = node.args.length === 1 && Array.isArray(node.args[0]) ? node.args[0] : node.args;
-    return args.map((a) => tensorRef(a, where));
+    const states = Array.isArray(initialState) ? initialState : initialState ? [initialState] : [];
+    return [...args, ...states].map((a) => tensorRef(a, where));
   }
   if (!Array.isArray(node)) return fail(OP, `${where}: expected a list of inputs, got ${JSON.stringify(node)}`);
   return node.map((a) => tensorRef(a, where));
@@ -93,7 +101,7 @@ function functionalFromConfig(config: unknown, deferred: (() => void)[]): Model 
     return fail(OP, `expected the model config to list its layers, got ${JSON.stringify(config)?.slice(0, 200)}`);
   }
   const layers = new Map<string, Layer>();
-  const outputs = new Map<string, SymbolicTensor[]>(); // by layer name, one per node
+  const outputs = new Map<string, SymbolicTensor[][]>(); // by layer name: per node, its outputs
   const pending = new Map<string, [string, number, number][][]>();
   const order: string[] = [];
   for (const entry of config.layers) {
@@ -103,11 +111,10 @@ function functionalFromConfig(config: unknown, deferred: (() => void)[]): Model 
     const inbound = isObject(entry) && Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
     layers.set(layer.name, layer);
     order.push(layer.name);
-    outputs.set(layer.name, layer.className === 'InputLayer' ? [layer.nodes[0].output] : []);
+    outputs.set(layer.name, layer.className === 'InputLayer' ? [layer.nodes[0].outputs] : []);
     pending.set(layer.name, inbound.map((node) => nodeInputs(node, where)));
   }
-  const lookup = ([name, node, tensor]: [string, number, number]) =>
-    tensor === 0 ? outputs.get(name)?.[node] : undefined;
+  const lookup = ([name, node, tensor]: [string, number, number]) => outputs.get(name)?.[node]?.[tensor];
   // Apply each layer's nodes in order once their inputs exist; a shared layer listed before
   // a layer it consumes waits for a later pass (Keras's deserialization does the same).
   for (let progress = true; progress;) {
@@ -118,7 +125,7 @@ function functionalFromConfig(config: unknown, deferred: (() => void)[]): Model 
         const inputs = queue[0].map(lookup);
         if (inputs.some((t) => t === undefined)) break;
         const layer = layers.get(name)!;
-        outputs.get(name)!.push(layer.apply(inputs as SymbolicTensor[]));
+        outputs.get(name)!.push(layer.applyAll(inputs as SymbolicTensor[]));
         queue.shift();
         progress = true;
       }

@@ -74,7 +74,7 @@ function functionalTopology(model: Model): JsonObject {
   for (const layer of layers) {
     layer.nodes.filter((n) => inModel.has(n) || model.inputs.some((t) => t.node === n)).forEach((n, i) => nodeIndex.set(n, i));
   }
-  const ref = (t: SymbolicTensor) => [t.node.layer.name, nodeIndex.get(t.node)!, 0];
+  const ref = (t: SymbolicTensor) => [t.node.layer.name, nodeIndex.get(t.node)!, t.index];
   const entries = layers.map((layer) => {
     const { class_name, config } = layerToKeras(layer);
     const inbound = layer.nodes

@@ -13,7 +13,7 @@
 
 import { fail } from '../ops/check.js';
 import type * as layerClasses from '../layers/index.js';
-import { ActivationLayer, Dense, Dropout, Flatten, Input, InputLayer, Reshape } from '../layers/core.js';
+import { ActivationLayer, Dense, Dropout, Flatten, Input, InputLayer, Masking, Reshape } from '../layers/core.js';
 import { Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D } from '../layers/convolutional.js';
 import { Embedding } from '../layers/embedding.js';
 import type { Layer, LayerArgs, SymbolicShape } from '../layers/layer.js';
@@ -128,19 +128,18 @@ function writeRecurrent(l: SimpleRNN | LSTM | GRU, cfg: Record<string, unknown>)
     kernel_regularizer: regularizerToKeras(l.kernel), recurrent_regularizer: regularizerToKeras(l.recurrentKernel),
     bias_regularizer: regularizerToKeras(l.bias), ...NULLS, recurrent_constraint: null,
     dropout: l.dropout, recurrent_dropout: l.recurrentDropout, return_sequences: l.returnSequences,
-    return_state: false, go_backwards: l.goBackwards, stateful: false, unroll: false,
+    return_state: l.returnState, go_backwards: l.goBackwards, stateful: l.stateful, unroll: false,
   };
 }
 
 function readRecurrent(c: KerasConfig, args: LayerArgs): RNNArgs {
   rejectAll(c, 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint');
-  c.unsupported('return_state', false);
-  c.unsupported('stateful', false);
   c.unsupported('time_major', false);
   return {
     ...args, units: c.positiveInt('units'), activation: activationFromKeras(c, 'activation', 'tanh'),
     useBias: c.bool('use_bias', true), returnSequences: c.bool('return_sequences', false),
-    goBackwards: c.bool('go_backwards', false),
+    goBackwards: c.bool('go_backwards', false), returnState: c.bool('return_state', false),
+    stateful: c.bool('stateful', false),
     kernelInitializer: initializerFromKeras(c, 'kernel_initializer'),
     recurrentInitializer: initializerFromKeras(c, 'recurrent_initializer'),
     biasInitializer: initializerFromKeras(c, 'bias_initializer'),
@@ -405,14 +404,14 @@ export const CODECS: { [N in LayerClassName]: LayerCodec<LayerOf<N>> } = {
       input_dim: l.inputDim, output_dim: l.outputDim,
       embeddings_initializer: initializerToKeras(cfg.embeddingsInitializer, 'randomUniform'),
       embeddings_regularizer: regularizerToKeras(l.embeddings), activity_regularizer: null,
-      embeddings_constraint: null, mask_zero: false,
+      embeddings_constraint: null, mask_zero: l.maskZero,
     }),
     read: (c, args) => {
       rejectAll(c, 'activity_regularizer', 'embeddings_constraint');
-      c.unsupported('mask_zero', false);
       c.unsupported('sparse', false);
       return new Embedding({
         ...args, inputDim: c.positiveInt('input_dim'), outputDim: c.positiveInt('output_dim'),
+        maskZero: c.bool('mask_zero', false),
         embeddingsInitializer: initializerFromKeras(c, 'embeddings_initializer'),
         embeddingsRegularizer: regularizerFromKeras(c, 'embeddings_regularizer'),
       });
@@ -455,6 +454,11 @@ export const CODECS: { [N in LayerClassName]: LayerCodec<LayerOf<N>> } = {
       }
       return new Reshape({ ...args, targetShape: t });
     },
+  },
+  Masking: {
+    type: Masking,
+    write: (l) => ({ mask_value: l.maskValue }),
+    read: (c, args) => new Masking({ ...args, maskValue: c.number('mask_value', 0) }),
   },
   Dropout: {
     type: Dropout,

@@ -1,4 +1,4 @@
-// Core layers: Input, Dense, Flatten, Reshape, Dropout, Activation.
+// Core layers: Input, Dense, Flatten, Reshape, Dropout, Activation, Masking.
 
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
@@ -42,7 +42,7 @@ export function Input(args: { shape: readonly number[]; name?: string; batchSize
   }
   const layer = new InputLayer({ inputShape: args.shape, name: args.name, batchSize: args.batchSize });
   const node = new Node(layer, []);
-  node.output = new SymbolicTensor(layer.batchInputShape!, node, layer.name);
+  node.outputs = [new SymbolicTensor(layer.batchInputShape!, node, layer.name)];
   layer.nodes.push(node);
   return node.output;
 }
@@ -66,6 +66,8 @@ export interface DenseArgs extends LayerArgs {
  */
 export class Dense extends Layer {
   readonly className = 'Dense';
+  /** On a sequence [batch, steps, features] it works step by step, so a mask passes through. */
+  override readonly supportsMasking = true;
   readonly units: number;
   readonly activation: Activation;
   readonly useBias: boolean;
@@ -177,6 +179,7 @@ export class Reshape extends Layer {
 /** Zeroes a fraction `rate` of inputs during training and scales the rest by 1 / (1 - rate). */
 export class Dropout extends Layer {
   readonly className = 'Dropout';
+  override readonly supportsMasking = true;
   readonly rate: number;
   constructor(args: LayerArgs & { rate: number; seed?: number }) {
     super(args, 'dropout');
@@ -201,6 +204,7 @@ export class Dropout extends Layer {
 /** Applies an activation function. */
 export class ActivationLayer extends Layer {
   readonly className = 'Activation';
+  override readonly supportsMasking = true;
   readonly activation: Activation;
   constructor(args: LayerArgs & { activation: ActivationIdentifier }) {
     super(args, 'activation');
@@ -214,5 +218,77 @@ export class ActivationLayer extends Layer {
   }
   override getConfig() {
     return { ...super.getConfig(), activation: this.activation.name };
+  }
+}
+
+/**
+ * Marks the timesteps of a sequence [batch, steps, features] whose features all equal
+ * `maskValue` as padding: it zeroes them and gives the layers after it a mask, so that
+ * recurrent layers skip them (Keras's Masking).
+ * @example
+ * ```ts
+ * const model = new Sequential([
+ *   new Masking({ maskValue: 0, inputShape: [10, 3] }), // all-zero steps are padding
+ *   new LSTM({ units: 8 }),
+ * ]);
+ * ```
+ */
+export class Masking extends Layer {
+  readonly className = 'Masking';
+  override readonly supportsMasking = true;
+  readonly maskValue: number;
+
+  constructor(args: LayerArgs & { maskValue?: number } = {}) {
+    super(args, 'masking');
+    this.maskValue = args.maskValue ?? 0;
+    if (typeof this.maskValue !== 'number' || Number.isNaN(this.maskValue)) {
+      fail('Masking', `expected maskValue to be a number, got ${String(args.maskValue)}`);
+    }
+  }
+
+  protected override checkInputShapes(shapes: SymbolicShape[]): void {
+    if (shapes.length !== 1 || shapes[0].length < 2) {
+      fail('Masking', `expected one input of rank >= 2 (batch, ..., features) for layer '${this.name}', got ${shapes.map(formatSymbolicShape).join(', ')}`);
+    }
+  }
+
+  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
+    return shape;
+  }
+
+  /** 1 where a step has any feature other than maskValue, per [batch, ...] position. */
+  private keep(x: Tensor): Float32Array {
+    const data = x.dataSync();
+    const features = x.shape[x.rank - 1];
+    const keep = new Float32Array(x.size / features);
+    for (let p = 0; p < keep.length; p++) {
+      for (let f = 0; f < features; f++) {
+        if (data[p * features + f] !== this.maskValue) {
+          keep[p] = 1;
+          break;
+        }
+      }
+    }
+    return keep;
+  }
+
+  call([x]: Tensor[]): Tensor {
+    const keep = this.keep(x);
+    const features = x.shape[x.rank - 1];
+    const spread = new Float32Array(x.size);
+    keep.forEach((k, p) => spread.fill(k, p * features, (p + 1) * features));
+    return ops.mul(x, tensor(spread, x.shape));
+  }
+
+  override computeMask([x]: Tensor[]): (Tensor | null)[] {
+    return [tensor(this.keep(x), x.shape.slice(0, -1))];
+  }
+
+  override outputsMasked(): boolean[] {
+    return [true];
+  }
+
+  override getConfig() {
+    return { ...super.getConfig(), maskValue: this.maskValue };
   }
 }

@@ -15,6 +15,12 @@ export interface EmbeddingArgs extends LayerArgs {
   /** Default 'uniform': uniform in [-0.05, 0.05], as Keras. */
   embeddingsInitializer?: InitializerLike | 'uniform';
   embeddingsRegularizer?: RegularizerLike;
+  /**
+   * Treat id 0 as padding: the output then carries a mask (1 where the id is not 0) that
+   * recurrent layers use to skip padded steps. Id 0 is then not a word: use inputDim =
+   * vocabulary size + 1.
+   */
+  maskZero?: boolean;
 }
 
 /**
@@ -36,6 +42,7 @@ export class Embedding extends Layer {
   readonly className = 'Embedding';
   readonly inputDim: number;
   readonly outputDim: number;
+  readonly maskZero: boolean;
   private readonly args: EmbeddingArgs;
   embeddings!: Variable;
 
@@ -48,6 +55,7 @@ export class Embedding extends Layer {
     }
     this.inputDim = args.inputDim;
     this.outputDim = args.outputDim;
+    this.maskZero = args.maskZero ?? false;
     this.args = args;
   }
 
@@ -87,9 +95,19 @@ export class Embedding extends Layer {
     return ops.gather(this.embeddings.value, indices);
   }
 
+  override computeMask([x]: Tensor[]): (Tensor | null)[] {
+    if (!this.maskZero) return [null];
+    const ids = x.dataSync();
+    return [tensor(Float32Array.from(ids, (id) => (Math.trunc(id) !== 0 ? 1 : 0)), x.shape)];
+  }
+
+  override outputsMasked(): boolean[] {
+    return [this.maskZero];
+  }
+
   override getConfig() {
     return {
-      ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim,
+      ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero,
       embeddingsInitializer: serializeInitializer(getInitializer(this.initializer())),
       embeddingsRegularizer: getRegularizer(this.args.embeddingsRegularizer)?.config() ?? null,
     };

@@ -1,7 +1,9 @@
 // Every layer class. Saving and loading (src/io/serialization.ts) derives its table of class
 // names from these exports, so a layer exported here without a save/load entry does not compile.
-export { Layer, Variable, SymbolicTensor, type LayerArgs, type CallContext, type SymbolicShape } from './layer.js';
-export { Input, InputLayer, Dense, Flatten, Reshape, Dropout, ActivationLayer as Activation } from './core.js';
+export {
+  Layer, Variable, SymbolicTensor, type LayerArgs, type CallContext, type SymbolicShape, type ApplyOptions,
+} from './layer.js';
+export { Input, InputLayer, Dense, Flatten, Reshape, Dropout, ActivationLayer as Activation, Masking } from './core.js';
 export { Conv2D, Conv1D, DepthwiseConv2D, SeparableConv2D } from './convolutional.js';
 export { BatchNormalization, LayerNormalization } from './normalization.js';
 export { Add, Multiply, Concatenate } from './merge.js';

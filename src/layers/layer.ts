@@ -56,6 +56,13 @@ export class SymbolicTensor {
     /** The node that produces it. */
     readonly node: Node,
     readonly name: string,
+    /** Its position among the node's outputs (an LSTM with returnState has three). */
+    readonly index = 0,
+    /**
+     * Whether a mask travels with it: a [batch, steps] tensor of 1 (keep) and 0 (skip) that
+     * the layers after it receive, as Keras's masks (Embedding maskZero, Masking).
+     */
+    readonly masked = false,
   ) {}
 
   get rank(): number {
@@ -65,17 +72,33 @@ export class SymbolicTensor {
 
 /** One application of a layer to symbolic inputs. */
 export class Node {
-  output!: SymbolicTensor;
+  outputs!: SymbolicTensor[];
   constructor(
     readonly layer: Layer,
     readonly inputs: readonly SymbolicTensor[],
   ) {}
+
+  /** The first output (the only one for most layers). */
+  get output(): SymbolicTensor {
+    return this.outputs[0];
+  }
 }
 
 export interface CallContext {
   /** True in fit/trainOnBatch: dropout drops, batch norm uses batch statistics. */
   training: boolean;
   rng: Random;
+  /**
+   * The inputs' masks, one per input (null where an input has none): [batch, steps] tensors
+   * of 1 and 0. Only layers with supportsMasking read them.
+   */
+  masks?: readonly (Tensor | null)[];
+}
+
+/** Keyword arguments of apply() beyond the inputs. */
+export interface ApplyOptions {
+  /** Recurrent layers: the initial state ([h] or, for LSTM, [h, c]), as Keras's initial_state. */
+  initialState?: readonly (SymbolicTensor | Tensor)[];
 }
 
 export interface LayerArgs {
@@ -116,6 +139,11 @@ export abstract class Layer {
   /** The batch input shape given to the constructor, if any. */
   readonly batchInputShape?: SymbolicShape;
   built = false;
+  /**
+   * Whether the layer accepts a masked input and passes the mask on (Keras's
+   * supports_masking). Layers without it drop an incoming mask, as Keras 3 does.
+   */
+  readonly supportsMasking: boolean = false;
   private readonly declared: Variable[] = [];
   readonly nodes: Node[] = [];
 
@@ -136,6 +164,38 @@ export abstract class Layer {
 
   /** The forward computation on real tensors, built from ops (so it is differentiable). */
   abstract call(inputs: Tensor[], ctx: CallContext): Tensor;
+
+  /** How many tensors the layer returns (more than one: an RNN with returnState). */
+  get outputCount(): number {
+    return 1;
+  }
+
+  /** Every output's shape; layers with several outputs override it. */
+  computeOutputShapes(inputShapes: SymbolicShape[]): SymbolicShape[] {
+    return [this.computeOutputShape(inputShapes)];
+  }
+
+  /** Every output, for layers with several; the others return [call()]. */
+  callAll(inputs: Tensor[], ctx: CallContext): Tensor[] {
+    return [this.call(inputs, ctx)];
+  }
+
+  /**
+   * The outputs' masks from the inputs and their masks (null: no mask). By default a layer
+   * with supportsMasking passes its first input's mask to its outputs and any other drops it.
+   * Layers that make masks (Embedding, Masking) or consume them (RNNs) override it, and
+   * `outputsMasked` with it.
+   */
+  computeMask(inputs: Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+    void inputs;
+    const mask = this.supportsMasking ? masks[0] ?? null : null;
+    return new Array<Tensor | null>(this.outputCount).fill(mask);
+  }
+
+  /** The symbolic side of computeMask: which outputs carry a mask, given which inputs do. */
+  outputsMasked(inputsMasked: readonly boolean[]): boolean[] {
+    return new Array<boolean>(this.outputCount).fill(this.supportsMasking && inputsMasked[0] === true);
+  }
 
   /** The constructor arguments that rebuild this layer (Keras getConfig, camelCase keys). */
   getConfig(): Record<string, unknown> {
@@ -190,38 +250,67 @@ export abstract class Layer {
 
   /**
    * Applies the layer. On symbolic tensors (functional API) it records a node and returns a
-   * symbolic output; on real tensors it computes (inference mode).
+   * symbolic output; on real tensors it computes (inference mode). A layer with several
+   * outputs (an RNN with returnState) is applied with applyAll.
    * @example
    * ```ts
    * const x = Input({ shape: [784] });
    * const y = new Dense({ units: 10 }).apply(x); // SymbolicTensor (None, 10)
+   * const seq = new LSTM({ units: 8, returnSequences: true }).apply(words, { initialState: [h, c] });
    * ```
    */
-  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
-  apply(inputs: Tensor | Tensor[], ctx?: Partial<CallContext>): Tensor;
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: ApplyOptions): SymbolicTensor;
+  apply(inputs: Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions): Tensor;
   apply(
-    inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], ctx?: Partial<CallContext>,
+    inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions,
   ): SymbolicTensor | Tensor {
-    const list = (Array.isArray(inputs) ? inputs : [inputs]) as (SymbolicTensor | Tensor)[];
-    if (list.length === 0) fail(this.className, `expected at least one input for layer '${this.name}', got none`);
+    if (this.outputCount !== 1) {
+      fail(this.className, `layer '${this.name}' returns ${this.outputCount} tensors; get them with applyAll(), e.g. const [output, ...states] = layer.applyAll(x)`);
+    }
+    return (this.applyAll as (i: unknown, c: unknown) => (SymbolicTensor | Tensor)[])(inputs, ctx)[0];
+  }
+
+  /**
+   * Applies the layer and returns all its outputs: [output, ...states] for an RNN with
+   * returnState (Keras's `output, h, c = lstm(x)`), [output] for other layers.
+   * @example
+   * ```ts
+   * const [output, h, c] = new LSTM({ units: 16, returnState: true }).applyAll(encoderInputs);
+   * const decoded = new LSTM({ units: 16 }).apply(decoderInputs, { initialState: [h, c] });
+   * ```
+   */
+  applyAll(inputs: SymbolicTensor | SymbolicTensor[], options?: ApplyOptions): SymbolicTensor[];
+  applyAll(inputs: Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions): Tensor[];
+  applyAll(
+    inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions,
+  ): SymbolicTensor[] | Tensor[] {
+    const given = (Array.isArray(inputs) ? inputs : [inputs]) as (SymbolicTensor | Tensor)[];
+    // Keras and TensorFlow.js record an initial state as extra inputs of the node.
+    const list = [...given, ...(ctx?.initialState ?? [])];
+    if (given.length === 0) fail(this.className, `expected at least one input for layer '${this.name}', got none`);
     if (list.every((t) => t instanceof SymbolicTensor)) {
       const symbolic = list as SymbolicTensor[];
       const shapes = symbolic.map((t) => t.shape);
       this.checkInputShapes(shapes);
       this.ensureBuilt(shapes);
       const node = new Node(this, symbolic);
-      node.output = new SymbolicTensor(this.computeOutputShape(shapes), node, `${this.name}/output_${this.nodes.length}`);
+      const masked = this.outputsMasked(symbolic.map((t) => t.masked));
+      const outShapes = this.computeOutputShapes(shapes);
+      node.outputs = outShapes.map((shape, i) => new SymbolicTensor(
+        shape, node, `${this.name}/output_${this.nodes.length}${outShapes.length > 1 ? `_${i}` : ''}`, i, masked[i],
+      ));
       this.nodes.push(node);
-      return node.output;
+      return node.outputs;
     }
     if (list.every((t) => t instanceof Tensor)) {
       const real = list as Tensor[];
       const shapes = real.map((t) => [null, ...t.shape.slice(1)]);
       this.checkInputShapes(shapes);
       this.ensureBuilt(shapes);
-      return this.call(real, {
+      return this.callAll(real, {
         training: ctx?.training ?? false,
         rng: ctx?.rng ?? globalRandom(),
+        masks: ctx?.masks,
       });
     }
     return fail(this.className, `expected all inputs of layer '${this.name}' to be tensors or all symbolic, got a mix`);

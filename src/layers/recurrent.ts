@@ -9,12 +9,17 @@
 // A layer is unrolled over time with ops, so backpropagation through time comes from the tape.
 // The input projection of every step is one matmul, [batch * steps, features] x kernel, made
 // before the loop; each step then only multiplies the state by the recurrent kernel.
-// see: keras/src/layers/rnn/{simple_rnn,lstm,gru,bidirectional}.py
+//
+// Inputs of a node: the sequence, then the initial state if one is given ([h], or [h, c] for
+// LSTM), as Keras 2 and TensorFlow.js record Keras's initial_state. Outputs: the output, then
+// with returnState the final state. A mask on the sequence (Embedding maskZero, Masking) makes
+// a masked step keep the previous state and repeat the previous output, as Keras does.
+// see: keras/src/layers/rnn/{rnn,simple_rnn,lstm,gru,bidirectional}.py
 
 import { isRecording } from '../autodiff/tape.js';
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { formatShape, outsideArena, tensor, type Tensor } from '../tensor.js';
 import type { Random } from '../util/random.js';
 import { getActivation, type Activation, type ActivationIdentifier } from './activations.js';
 import { getInitializer, Initializer, serializeInitializer, type InitializerLike } from './initializers.js';
@@ -32,6 +37,17 @@ export interface RNNArgs extends LayerArgs {
   returnSequences?: boolean;
   /** Process the sequence from its end; the output sequence is then in reversed order. */
   goBackwards?: boolean;
+  /**
+   * Also return the final state: the layer then has outputs [output, h] (SimpleRNN, GRU) or
+   * [output, h, c] (LSTM), which applyAll() gives.
+   */
+  returnState?: boolean;
+  /**
+   * Carry the final state of each batch over as the initial state of the next (sample i of a
+   * batch continues sample i of the previous one), until resetStates(). Needs a fixed batch
+   * size: batchInputShape, or inputShape with batchSize, or Input({ shape, batchSize }).
+   */
+  stateful?: boolean;
   /** Default 'glorotUniform'. */
   kernelInitializer?: InitializerLike;
   /** Default 'orthogonal'. */
@@ -80,6 +96,22 @@ function dropoutMask(shape: readonly number[], rate: number, rng: Random): Tenso
 }
 
 /**
+ * A [batch, steps] mask as one [batch, units] tensor per step, each row all 1 or all 0 (the
+ * elementwise ops broadcast only over leading axes, so the row is spelled out).
+ */
+function stepMasks(mask: Tensor, batch: number, steps: number, units: number): Tensor[] {
+  if (mask.size !== batch * steps) {
+    fail('RNN', `expected a mask of shape [${batch}, ${steps}] (batch, timesteps), got ${formatShape(mask.shape)}`);
+  }
+  const m = mask.dataSync();
+  return Array.from({ length: steps }, (_, t) => {
+    const rows = new Float32Array(batch * units);
+    for (let b = 0; b < batch; b++) rows.fill(m[b * steps + t] !== 0 ? 1 : 0, b * units, (b + 1) * units);
+    return tensor(rows, [batch, units]);
+  });
+}
+
+/**
  * The steps of a [batch, steps, n] sequence, as [batch, n] tensors.
  *
  * The gradient of a slice is its gradient padded with zeros to the size of the whole sequence,
@@ -121,11 +153,20 @@ class UnitForgetBias extends Initializer {
 abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
   /** Blocks of `units` columns in the kernels: 1, 4 or 3. */
   protected abstract readonly gates: number;
+  /** Tensors in the state: 1 (h), or 2 for LSTM (h, c). */
+  abstract readonly stateCount: number;
+  override readonly supportsMasking = true;
   readonly units: number;
   readonly activation: Activation;
   readonly useBias: boolean;
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
+  readonly returnState: boolean;
+  readonly stateful: boolean;
+  /** A stateful layer's state between calls (outside any training step's memory). */
+  private carried: Tensor[] | null = null;
+  /** A stateful layer's batch size, fixed when it is built. */
+  private fixedBatch: number | null = null;
   readonly dropout: number;
   readonly recurrentDropout: number;
   protected readonly args: A;
@@ -144,6 +185,8 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
     this.useBias = args.useBias ?? true;
     this.returnSequences = args.returnSequences ?? false;
     this.goBackwards = args.goBackwards ?? false;
+    this.returnState = args.returnState ?? false;
+    this.stateful = args.stateful ?? false;
     this.dropout = checkRate(what, 'dropout', args.dropout);
     this.recurrentDropout = checkRate(what, 'recurrentDropout', args.recurrentDropout);
     this.args = args;
@@ -158,22 +201,48 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
     return new make({ ...this.args, inputShape: undefined, batchInputShape: undefined, ...changes });
   }
 
+  override get outputCount(): number {
+    return this.returnState ? 1 + this.stateCount : 1;
+  }
+
   protected override checkInputShapes(shapes: SymbolicShape[]): void {
     this.checkSequence(shapes);
   }
 
-  /** Rejects inputs that are not [batch, steps, features] with the built number of features. */
+  /**
+   * Rejects inputs that are not [batch, steps, features] with the built number of features,
+   * followed by nothing or by an initial state of stateCount [batch, units] tensors.
+   */
   checkSequence(shapes: SymbolicShape[]): void {
-    const [, steps, features] = this.expectInput(shapes, 3, 'batch, timesteps, features');
+    const states = shapes.slice(1);
+    const [, steps, features] = this.expectInput(shapes.slice(0, 1), 3, 'batch, timesteps, features');
     if (steps === 0) fail(this.className, `expected at least one timestep for layer '${this.name}', got shape ${formatSymbolicShape(shapes[0])}`);
     if (this.built && features !== this.kernel.shape[0]) {
       fail(this.className, `expected input with ${this.kernel.shape[0]} features (last axis) for layer '${this.name}', got shape ${formatSymbolicShape(shapes[0])}`);
+    }
+    if (states.length === 0) return;
+    const what = this.stateCount === 1 ? '[h]' : '[h, c]';
+    if (states.length !== this.stateCount) {
+      fail(this.className, `expected an initial state of ${this.stateCount} tensor(s) ${what} for layer '${this.name}', got ${states.length}`);
+    }
+    const batch = shapes[0][0];
+    for (const s of states) {
+      const ok = s.length === 2 && s[1] === this.units && (s[0] === null || batch === null || s[0] === batch);
+      if (!ok) {
+        fail(this.className, `expected each initial state of layer '${this.name}' to have shape ${formatSymbolicShape([batch, this.units])}, got ${formatSymbolicShape(s)}`);
+      }
     }
   }
 
   override build([shape]: SymbolicShape[]): void {
     const features = shape[2];
     if (features === null) fail(this.className, `expected a known last axis (features) for layer '${this.name}', got ${formatSymbolicShape(shape)}`);
+    if (this.stateful) {
+      this.fixedBatch = shape[0] ?? this.batchInputShape?.[0] ?? null;
+      if (this.fixedBatch === null) {
+        fail(this.className, `expected a fixed batch size for stateful layer '${this.name}' (give it batchInputShape, or inputShape with batchSize, or use Input({ shape, batchSize })), got input shape ${formatSymbolicShape(shape)}`);
+      }
+    }
     const width = this.gates * this.units;
     this.kernel = this.addWeight('kernel', {
       shape: [features, width], initializer: this.args.kernelInitializer ?? 'glorotUniform',
@@ -208,9 +277,64 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
     return this.returnSequences ? [shape[0], shape[1], this.units] : [shape[0], this.units];
   }
 
-  /** The initial state: h, plus c for LSTM, all zeros. */
-  protected initialState(batch: number): Tensor[] {
-    return [ops.zeros([batch, this.units])];
+  override computeOutputShapes(shapes: SymbolicShape[]): SymbolicShape[] {
+    const output = this.computeOutputShape(shapes);
+    if (!this.returnState) return [output];
+    return [output, ...new Array<SymbolicShape>(this.stateCount).fill([shapes[0][0], this.units])];
+  }
+
+  /** The output sequence keeps the input's mask; a last output or a state has none. */
+  override computeMask(_inputs: Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+    const out = new Array<Tensor | null>(this.outputCount).fill(null);
+    if (this.returnSequences) out[0] = masks[0] ?? null;
+    return out;
+  }
+
+  override outputsMasked(inputsMasked: readonly boolean[]): boolean[] {
+    const out = new Array<boolean>(this.outputCount).fill(false);
+    out[0] = this.returnSequences && inputsMasked[0] === true;
+    return out;
+  }
+
+  /**
+   * Sets a stateful layer's state to zeros, or to `states` ([h], or [h, c] for LSTM, each
+   * [batch, units] with the layer's fixed batch size).
+   * @example
+   * ```ts
+   * lstm.resetStates(); // before a new set of sequences
+   * ```
+   */
+  resetStates(states?: readonly Tensor[]): void {
+    if (!this.stateful) fail(this.className, `expected a stateful layer for resetStates, got layer '${this.name}' with stateful false`);
+    if (!this.built || this.fixedBatch === null) {
+      fail(this.className, `expected layer '${this.name}' to be built (applied to an input) before resetStates`);
+    }
+    const shape = [this.fixedBatch, this.units];
+    if (states !== undefined) {
+      if (states.length !== this.stateCount || states.some((t) => formatShape(t.shape) !== formatShape(shape))) {
+        fail(this.className, `expected ${this.stateCount} state tensor(s) of shape ${formatShape(shape)} for layer '${this.name}', got ${states.map((t) => formatShape(t.shape)).join(', ') || 'none'}`);
+      }
+    }
+    this.carried = outsideArena(() => Array.from({ length: this.stateCount }, (_, i) =>
+      states ? tensor(states[i].dataSync().slice(), shape) : ops.zeros(shape)));
+  }
+
+  /** A stateful layer's current state (copies), or null before its first call. */
+  get states(): Tensor[] | null {
+    return this.carried?.map((t) => tensor(t.dataSync().slice(), t.shape)) ?? null;
+  }
+
+  /** The state a call starts from: given, carried over (stateful), or zeros. */
+  private startState(batch: number, given: Tensor[]): Tensor[] {
+    if (given.length > 0) return given;
+    if (!this.stateful) return Array.from({ length: this.stateCount }, () => ops.zeros([batch, this.units]));
+    if (batch !== this.fixedBatch) {
+      fail(this.className, `expected batches of ${this.fixedBatch} samples for stateful layer '${this.name}' (its fixed batch size), got ${batch}`);
+    }
+    if (this.carried === null) this.resetStates();
+    // Copies: the carried tensors are overwritten at the end of this call, while the tape
+    // may still need the values it started from.
+    return this.carried!.map((t) => tensor(t.dataSync().slice(), t.shape));
   }
 
   /**
@@ -222,7 +346,11 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
    */
   protected abstract stepper(): (x: Tensor, state: Tensor[], hIn: Tensor) => Tensor[];
 
-  call([x]: Tensor[], ctx: CallContext): Tensor {
+  call(inputs: Tensor[], ctx: CallContext): Tensor {
+    return this.callAll(inputs, ctx)[0];
+  }
+
+  override callAll([x, ...initialState]: Tensor[], ctx: CallContext): Tensor[] {
     const [batch, steps, features] = x.shape;
     let seq = x;
     if (ctx.training && this.dropout > 0) {
@@ -239,15 +367,23 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
     const stateMask = ctx.training && this.recurrentDropout > 0
       ? dropoutMask([batch, this.units], this.recurrentDropout, ctx.rng)
       : null;
+    const keep = ctx.masks?.[0] ? stepMasks(ctx.masks[0], batch, steps, this.units) : null;
+    if (keep && this.goBackwards) keep.reverse();
     const step = this.stepper();
-    let state = this.initialState(batch);
+    let state = this.startState(batch, initialState);
     const outputs: Tensor[] = [];
-    for (const input of inputs) {
+    inputs.forEach((input, t) => {
       const h = state[0];
-      state = step(input, state, stateMask ? ops.mul(h, stateMask) : h);
+      const next = step(input, state, stateMask ? ops.mul(h, stateMask) : h);
+      // A masked step keeps the state: previous + keep * (next - previous).
+      state = keep ? next.map((s, i) => ops.add(state[i], ops.mul(keep[t], ops.sub(s, state[i])))) : next;
       if (this.returnSequences) outputs.push(state[0]);
+    });
+    if (this.stateful && initialState.length === 0) {
+      for (const [i, s] of state.entries()) this.carried![i].backend.heap.f32.set(s.dataSync(), this.carried![i].ptr >> 2);
     }
-    return this.returnSequences ? ops.stack(outputs, 1) : state[0];
+    const output = this.returnSequences ? ops.stack(outputs, 1) : state[0];
+    return this.returnState ? [output, ...state] : [output];
   }
 
   override getConfig(): Record<string, unknown> {
@@ -255,6 +391,7 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
     return {
       ...super.getConfig(), units: this.units, activation: this.activation.name, useBias: this.useBias,
       returnSequences: this.returnSequences, goBackwards: this.goBackwards,
+      returnState: this.returnState, stateful: this.stateful,
       kernelInitializer: serializeInitializer(getInitializer(a.kernelInitializer ?? 'glorotUniform')),
       recurrentInitializer: serializeInitializer(getInitializer(a.recurrentInitializer ?? 'orthogonal')),
       biasInitializer: serializeInitializer(getInitializer(a.biasInitializer ?? 'zeros')),
@@ -280,6 +417,7 @@ abstract class RecurrentLayer<A extends RNNArgs = RNNArgs> extends Layer {
 export class SimpleRNN extends RecurrentLayer {
   readonly className = 'SimpleRNN';
   protected readonly gates = 1;
+  readonly stateCount = 1;
 
   constructor(args: RNNArgs) {
     super(args, 'simple_rnn', 'SimpleRNN');
@@ -309,6 +447,7 @@ export class SimpleRNN extends RecurrentLayer {
 export class LSTM extends RecurrentLayer<LSTMArgs> {
   readonly className = 'LSTM';
   protected readonly gates = 4;
+  readonly stateCount = 2;
   readonly recurrentActivation: Activation;
   readonly unitForgetBias: boolean;
 
@@ -321,10 +460,6 @@ export class LSTM extends RecurrentLayer<LSTMArgs> {
   protected override biasInitializer(): InitializerLike {
     const base = getInitializer(this.args.biasInitializer ?? 'zeros', 'LSTM');
     return this.unitForgetBias ? new UnitForgetBias(base, this.units) : base;
-  }
-
-  protected override initialState(batch: number): Tensor[] {
-    return [ops.zeros([batch, this.units]), ops.zeros([batch, this.units])];
   }
 
   protected stepper() {
@@ -363,6 +498,7 @@ export class LSTM extends RecurrentLayer<LSTMArgs> {
 export class GRU extends RecurrentLayer<GRUArgs> {
   readonly className = 'GRU';
   protected readonly gates = 3;
+  readonly stateCount = 1;
   readonly recurrentActivation: Activation;
   readonly resetAfter: boolean;
 
@@ -450,6 +586,7 @@ const MERGE_MODES: readonly BidirectionalMergeMode[] = ['concat', 'sum', 'mul', 
  */
 export class Bidirectional extends Layer {
   readonly className = 'Bidirectional';
+  override readonly supportsMasking = true;
   readonly forwardLayer: RecurrentLayer;
   readonly backwardLayer: RecurrentLayer;
   readonly mergeMode: BidirectionalMergeMode;
@@ -475,13 +612,30 @@ export class Bidirectional extends Layer {
     return [this.forwardLayer, this.backwardLayer];
   }
 
+  /** With returnState: [output, ...forward state, ...backward state], as Keras. */
+  override get outputCount(): number {
+    return this.forwardLayer.returnState ? 1 + 2 * this.forwardLayer.stateCount : 1;
+  }
+
+  /** An initial state is the forward layer's, then the backward layer's. */
+  private splitStates<T>(inputs: T[]): [T, T[], T[]] {
+    const [x, ...states] = inputs;
+    const half = states.length / 2;
+    if (states.length > 0 && states.length !== 2 * this.forwardLayer.stateCount) {
+      fail('Bidirectional', `expected an initial state of ${2 * this.forwardLayer.stateCount} tensors (the forward layer's, then the backward layer's) for layer '${this.name}', got ${states.length}`);
+    }
+    return [x, states.slice(0, half), states.slice(half)];
+  }
+
   protected override checkInputShapes(shapes: SymbolicShape[]): void {
-    this.forwardLayer.checkSequence(shapes);
+    const [x, forward, backward] = this.splitStates(shapes);
+    this.forwardLayer.checkSequence([x, ...forward]);
+    this.backwardLayer.checkSequence([x, ...backward]);
   }
 
   override build(shapes: SymbolicShape[]): void {
-    this.forwardLayer.ensureBuilt(shapes);
-    this.backwardLayer.ensureBuilt(shapes);
+    this.forwardLayer.ensureBuilt(shapes.slice(0, 1));
+    this.backwardLayer.ensureBuilt(shapes.slice(0, 1));
   }
 
   computeOutputShape(shapes: SymbolicShape[]): SymbolicShape {
@@ -490,14 +644,51 @@ export class Bidirectional extends Layer {
     return [...shape.slice(0, -1), 2 * this.forwardLayer.units];
   }
 
+  override computeOutputShapes(shapes: SymbolicShape[]): SymbolicShape[] {
+    const states = this.forwardLayer.computeOutputShapes(shapes).slice(1);
+    return [this.computeOutputShape(shapes), ...states, ...states];
+  }
+
+  override computeMask(_inputs: Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+    const out = new Array<Tensor | null>(this.outputCount).fill(null);
+    if (this.forwardLayer.returnSequences) out[0] = masks[0] ?? null;
+    return out;
+  }
+
+  override outputsMasked(inputsMasked: readonly boolean[]): boolean[] {
+    const out = new Array<boolean>(this.outputCount).fill(false);
+    out[0] = this.forwardLayer.returnSequences && inputsMasked[0] === true;
+    return out;
+  }
+
+  get stateful(): boolean {
+    return this.forwardLayer.stateful;
+  }
+
+  /** Resets both directions' state (stateful layers). */
+  resetStates(): void {
+    this.forwardLayer.resetStates();
+    this.backwardLayer.resetStates();
+  }
+
   call(inputs: Tensor[], ctx: CallContext): Tensor {
-    const y = this.forwardLayer.call(inputs, ctx);
-    let yBack = this.backwardLayer.call(inputs, ctx);
+    return this.callAll(inputs, ctx)[0];
+  }
+
+  override callAll(inputs: Tensor[], ctx: CallContext): Tensor[] {
+    const [x, forwardState, backwardState] = this.splitStates(inputs);
+    const [y, ...forwardFinal] = this.forwardLayer.callAll([x, ...forwardState], ctx);
+    const [backwardOutput, ...backwardFinal] = this.backwardLayer.callAll([x, ...backwardState], ctx);
+    let yBack = backwardOutput;
     if (this.forwardLayer.returnSequences) {
       const steps = yBack.shape[1];
       const reversed = tensor(Int32Array.from({ length: steps }, (_, t) => steps - 1 - t), [steps], 'int32');
       yBack = ops.gather(yBack, reversed, 1);
     }
+    return [this.merge(y, yBack), ...forwardFinal, ...backwardFinal];
+  }
+
+  private merge(y: Tensor, yBack: Tensor): Tensor {
     switch (this.mergeMode) {
       case 'concat': return ops.concat([y, yBack], -1);
       case 'sum': return ops.add(y, yBack);

@@ -91,15 +91,25 @@ export class Model extends Layer {
     return this.outputs[0].shape;
   }
 
-  /** Runs the graph on real tensors; returns every output. */
+  /**
+   * Runs the graph on real tensors; returns every output. Masks travel beside the values:
+   * each node gets its inputs' masks in the call context and gives its outputs' masks.
+   */
   run(inputs: Tensor[], ctx: CallContext): Tensor[] {
     this.checkInputs(inputs);
     const values = new Map<SymbolicTensor, Tensor>();
+    const masks = new Map<SymbolicTensor, Tensor | null>();
     this.inputs.forEach((t, i) => values.set(t, inputs[i]));
     for (const node of this.order) {
       if (values.has(node.output)) continue;
       const args = node.inputs.map((t) => values.get(t)!);
-      values.set(node.output, node.layer.call(args, ctx));
+      const inputMasks = node.inputs.map((t) => masks.get(t) ?? null);
+      const outputs = node.layer.callAll(args, { ...ctx, masks: inputMasks });
+      const outputMasks = node.layer.computeMask(args, inputMasks);
+      node.outputs.forEach((t, i) => {
+        values.set(t, outputs[i]);
+        masks.set(t, outputMasks[i] ?? null);
+      });
     }
     return this.outputs.map((t) => values.get(t)!);
   }
@@ -115,7 +125,7 @@ export class Model extends Layer {
     }
     inputs.forEach((x, i) => {
       const expected = this.inputs[i].shape;
-      const ok = x instanceof Tensor && x.rank === expected.length && expected.every((d, k) => d === null || d === x.shape[k]);
+      const ok = x instanceof Tensor && x.rank === expected.length && expected.every((d, k) => k === 0 || d === null || d === x.shape[k]);
       if (!ok) {
         const got = x instanceof Tensor ? formatShape(x.shape) : String(x);
         fail('Model', `expected input ${i} of model '${this.name}' with shape ${formatSymbolicShape(expected)}, got ${got}`);
@@ -127,6 +137,21 @@ export class Model extends Layer {
   predictOnBatch(x: Tensor | Tensor[]): Tensor | Tensor[] {
     const outputs = this.run(Array.isArray(x) ? x : [x], { training: false, rng: globalRandom() });
     return outputs.length === 1 ? outputs[0] : outputs;
+  }
+
+  /**
+   * Sets the state of every stateful layer (stateful RNNs) back to zeros, as between two
+   * independent sets of sequences.
+   * @example
+   * ```ts
+   * model.resetStates();
+   * ```
+   */
+  resetStates(): void {
+    for (const layer of this.layers) {
+      const l = layer as Layer & { stateful?: boolean; resetStates?: () => void };
+      if (l.stateful === true && l.resetStates) l.resetStates();
+    }
   }
 
   /**

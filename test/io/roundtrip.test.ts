@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Activation, Adam, AdamW, Add, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D,
   Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-  GRU, Input, io, l2, Layer, LayerNormalization, loadModel, LSTM, MaxPooling2D, Model, Multiply, Reshape,
+  GRU, Input, io, l2, Layer, LayerNormalization, loadModel, LSTM, Masking, MaxPooling2D, Model, Multiply, Reshape,
   Normalization, RandomRotation, RandomTranslation, RandomZoom, SeparableConv2D, Sequential, SGD, SimpleRNN, UpSampling2D, ZeroPadding2D, losses, setRandomSeed, tensor,
 } from '../../src/index.js';
 import { getBackend } from '../../src/backend/backend.js';
@@ -109,6 +109,19 @@ const CASES: Case[] = [
       new GRU({ units: 3, resetAfter: false, goBackwards: true }),
       new Dense({ units: 2, activation: 'softmax' }),
     ]),
+  },
+  {
+    name: 'functional masks and states: Embedding maskZero, Masking, LSTM returnState into a GRU initialState, Bidirectional returnState',
+    ids: 6,
+    build: () => {
+      const ids = Input({ shape: [5] });
+      const embedded = new Embedding({ inputDim: 6, outputDim: 3, maskZero: true }).apply(ids);
+      const masked = new Masking({ maskValue: 0.01 }).apply(embedded);
+      const [seq, h] = new LSTM({ units: 4, returnSequences: true, returnState: true, unitForgetBias: false }).applyAll(masked);
+      const g = new GRU({ units: 4 }).apply(seq, { initialState: [h] });
+      const [merged, forwardH] = new Bidirectional({ layer: new SimpleRNN({ units: 2, returnState: true }) }).applyAll(seq);
+      return new Model({ inputs: ids, outputs: [new Dense({ units: 2 }).apply(g), merged, forwardH] });
+    },
   },
   {
     name: 'Sequential preprocessing: RandomTranslation, RandomRotation, RandomZoom, Normalization',

@@ -33,6 +33,9 @@ export const LAYER_ROWS: Record<string, Row> = {
   Reshape: { make: () => new layers.Reshape({ targetShape: [3, -1] }), inputs: [[2, 6]] },
   Dropout: { make: () => new layers.Dropout({ rate: 0.5 }), inputs: [[2, 6]] },
   Activation: { make: () => new layers.Activation({ activation: 'softmax' }), inputs: [[2, 5]] },
+  // Inputs in [-1, 1) never equal maskValue 2 exactly: every step is kept, the gradient is 1.
+  // (test/layers/recurrent.test.ts checks gradients through masked steps.)
+  Masking: { make: () => new layers.Masking({ maskValue: 2 }), inputs: [[2, 3, 2]] },
   BatchNormalization: { make: () => new layers.BatchNormalization(), inputs: [[4, 2, 3]] },
   Add: { make: () => new layers.Add(), inputs: [[2, 3], [2, 3]] },
   Multiply: { make: () => new layers.Multiply(), inputs: [[2, 3], [2, 3]] },

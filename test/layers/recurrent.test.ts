@@ -1,7 +1,8 @@
 // Recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional) and Embedding: Keras weight layouts,
 // output shapes, values against a float64 transcription of Keras's equations, goBackwards,
 // gradients through time against finite differences, errors, a sequence task learned with
-// fit, and a flat heap over many training steps. At the end, the shapes, values and errors of
+// fit, and a flat heap over many training steps; returnState, initialState, stateful layers and
+// masks (Embedding maskZero, Masking) against the same transcription. At the end, the shapes, values and errors of
 // the layers added with them (Concatenate, LayerNormalization, ZeroPadding2D, UpSampling2D);
 // test/layers/tfjs-parity.node.test.ts checks all of them against tfjs-layers. Runs in Node
 // and in the browser.
@@ -11,9 +12,11 @@ import { valueAndGrads } from '../../src/autodiff/backprop.js';
 import { noGrad } from '../../src/autodiff/tape.js';
 import { getBackend } from '../../src/backend/backend.js';
 import {
-  Bidirectional, Concatenate, Dense, Embedding, GRU, Input, LayerNormalization, LSTM, Model,
-  Sequential, SimpleRNN, UpSampling2D, ZeroPadding2D, setRandomSeed, tensor, type Tensor,
+  Bidirectional, Concatenate, Conv1D, Dense, Dropout, Embedding, Flatten, GRU, Input, io, LayerNormalization,
+  loadModel, LSTM, Masking, Model, Sequential, SimpleRNN, UpSampling2D, ZeroPadding2D, setRandomSeed, tensor,
+  type Tensor,
 } from '../../src/index.js';
+import { saveToMemory } from '../io/helpers.js';
 import type { Layer } from '../../src/layers/layer.js';
 import * as ops from '../../src/ops/index.js';
 import { Random } from '../../src/util/random.js';
@@ -100,24 +103,44 @@ function cellOf(layer: SimpleRNN | LSTM | GRU): { cell: Cell; stateCount: number
   };
 }
 
-/** The layer's output computed by the transcription, as a flat array. */
-function expected(layer: SimpleRNN | LSTM | GRU, x: Tensor): number[] {
+interface Transcribed {
+  /** The layer's output, flat. */
+  output: number[];
+  /** The final state per state tensor, flat ([batch, units]). */
+  states: number[][];
+}
+
+/**
+ * The layer's output and final state computed by the transcription, from `initial` (flat
+ * [batch, units] per state tensor; zeros if absent), skipping the steps where `mask` [batch,
+ * steps] is 0 as Keras does: the state is kept and the previous output repeated.
+ */
+function transcribe(layer: SimpleRNN | LSTM | GRU, x: Tensor, initial?: ArrayLike<number>[], mask?: ArrayLike<number>): Transcribed {
   const [batch, steps, features] = x.shape;
   const data = x.dataSync();
+  const u = layer.units;
   const { cell, stateCount } = cellOf(layer);
   const out: number[][][] = [];
+  const finals: number[][][] = Array.from({ length: stateCount }, () => []);
   for (let b = 0; b < batch; b++) {
-    let state = Array.from({ length: stateCount }, () => new Array<number>(layer.units).fill(0));
+    let state = Array.from({ length: stateCount }, (_, k) =>
+      initial ? Array.from(initial[k]).slice(b * u, (b + 1) * u) : new Array<number>(u).fill(0));
     const outputs: number[][] = [];
     for (let s = 0; s < steps; s++) {
       const t = layer.goBackwards ? steps - 1 - s : s;
       const xt = Array.from(data.subarray((b * steps + t) * features, (b * steps + t + 1) * features));
-      state = cell(xt, state);
+      if (!mask || mask[b * steps + t] !== 0) state = cell(xt, state);
       outputs.push(state[0]);
     }
     out.push(layer.returnSequences ? outputs : [outputs[outputs.length - 1]]);
+    state.forEach((v, k) => finals[k].push(v));
   }
-  return out.flat(2);
+  return { output: out.flat(2), states: finals.map((f) => f.flat()) };
+}
+
+/** The layer's output computed by the transcription, as a flat array. */
+function expected(layer: SimpleRNN | LSTM | GRU, x: Tensor): number[] {
+  return transcribe(layer, x).output;
 }
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number, what: string): void {
@@ -133,7 +156,7 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tolerance:
 
 interface Case {
   name: string;
-  make: (extra: { returnSequences?: boolean; goBackwards?: boolean }) => SimpleRNN | LSTM | GRU;
+  make: (extra: { returnSequences?: boolean; goBackwards?: boolean; returnState?: boolean }) => SimpleRNN | LSTM | GRU;
   /** Kernel columns per unit. */
   gates: number;
   biasShape: number[];
@@ -235,8 +258,8 @@ describe('recurrent layers', () => {
 // ---- Gradients through time -----------------------------------------------------------------
 
 /** Checks the tape's gradients of sum(w * layer(x)) against central differences. */
-function checkGradients(layer: Layer, x: Tensor, watchInput = true): void {
-  const run = () => layer.apply(x, { training: true, rng: new Random(5) });
+function checkGradients(layer: Layer, x: Tensor, watchInput = true, masks?: Tensor[]): void {
+  const run = () => layer.apply(x, { training: true, rng: new Random(5), masks });
   const shape = noGrad(run).shape; // builds the layer
   const rng = new Random(11);
   const n = shape.reduce((p, d) => p * d, 1);
@@ -464,5 +487,238 @@ describe('layers added with the recurrent ones', () => {
       "kerasm.UpSampling2D: expected input of rank 4 (batch, height, width, channels) for layer 'up', got shape (None, 3, 5)",
     );
     expect(() => new UpSampling2D({ interpolation: 'bilinear' as 'nearest' })).toThrow(/expected interpolation 'nearest'/);
+  });
+});
+
+// ---- returnState, initialState, stateful, masks ----------------------------------------------
+
+/** A [batch, units] state of values in [-1, 1]. */
+function stateValues(seed: number, batch = BATCH, units = UNITS): Tensor {
+  return sequence(seed, [batch, units]);
+}
+
+describe('returnState and initialState', () => {
+  for (const c of CASES) {
+    it(`${c.name}: returns [output, ...final state] and starts from a given state`, () => {
+      const layer = c.make({ returnSequences: true });
+      const x = sequence(21);
+      layer.apply(x);
+      randomizeWeights(layer, 5);
+      const stateCount = layer instanceof LSTM ? 2 : 1;
+      const initial = Array.from({ length: stateCount }, (_, k) => stateValues(30 + k));
+      const want = transcribe(layer, x, initial.map((t) => t.dataSync()));
+      expectClose(layer.apply(x, { initialState: initial }).dataSync(), want.output, 1e-5, `${c.name} output`);
+
+      const returning = c.make({ returnSequences: true, returnState: true });
+      returning.applyAll(x);
+      returning.weights.forEach((w, i) => w.assign(layer.weights[i].read()));
+      const all = returning.applyAll(x, { initialState: initial });
+      expect(all).toHaveLength(1 + stateCount);
+      expectClose(all[0].dataSync(), want.output, 1e-5, `${c.name} output with returnState`);
+      want.states.forEach((s, k) => expectClose(all[1 + k].dataSync(), s, 1e-5, `${c.name} state ${k}`));
+    });
+  }
+
+  it('in the functional API: an encoder hands its state to a decoder; saved and loaded', async () => {
+    setRandomSeed(3);
+    const source = Input({ shape: [5, 2] });
+    const target = Input({ shape: [4, 3] });
+    const [, h, c] = new LSTM({ units: 3, returnState: true, name: 'encoder' }).applyAll(source);
+    expect([h.shape, c.shape]).toEqual([[null, 3], [null, 3]]);
+    const decoded = new LSTM({ units: 3, returnSequences: true, name: 'decoder' }).apply(target, { initialState: [h, c] });
+    const model = new Model({ inputs: [source, target], outputs: [new Dense({ units: 2 }).apply(decoded), h] });
+    const xs = [sequence(40, [2, 5, 2]), sequence(41, [2, 4, 3])];
+    const [y, hOut] = model.predict(xs) as Tensor[];
+
+    // The same computation, layer by layer.
+    const encoder = model.getLayer('encoder') as LSTM;
+    const decoder = model.getLayer('decoder') as LSTM;
+    const enc = transcribe(encoder, xs[0]);
+    expectClose(hOut.dataSync(), enc.states[0], 1e-5, 'encoder h');
+    const dec = transcribe(decoder, xs[1], enc.states);
+    expectClose(decoder.apply(xs[1], { initialState: [tensor(enc.states[0], [2, 3]), tensor(enc.states[1], [2, 3])] }).dataSync(), dec.output, 1e-5, 'decoder');
+    expect(y.shape).toEqual([2, 4, 2]);
+
+    const artifacts = await saveToMemory(model);
+    const topology = JSON.stringify(artifacts.modelTopology);
+    expect(topology).toContain('"return_state":true');
+    expect(topology).toContain('["encoder",0,2,{}]'); // c: the encoder node's third output
+    const copy = await loadModel(io.fromMemory(artifacts));
+    const [y2, h2] = copy.predict(xs) as Tensor[];
+    expect(Array.from(y2.dataSync())).toEqual(Array.from(y.dataSync()));
+    expect(Array.from(h2.dataSync())).toEqual(Array.from(hOut.dataSync()));
+  });
+
+  it('Bidirectional with returnState returns the merged output, then both directions\' states', () => {
+    const bi = new Bidirectional({ layer: new LSTM({ units: 2, returnState: true }) });
+    const outs = bi.applyAll(Input({ shape: [4, 3] }));
+    expect(outs.map((t) => t.shape)).toEqual([[null, 4], [null, 2], [null, 2], [null, 2], [null, 2]]);
+    const x = sequence(50, [2, 4, 3]);
+    const [y, hf, , hb] = bi.applyAll(x);
+    const f = transcribe(bi.forwardLayer as LSTM, x);
+    const b = transcribe(bi.backwardLayer as LSTM, x);
+    expectClose(hf.dataSync(), f.states[0], 1e-5, 'forward h');
+    expectClose(hb.dataSync(), b.states[0], 1e-5, 'backward h');
+    expectClose(y.dataSync(), [0, 1].flatMap((i) => [...f.output.slice(2 * i, 2 * i + 2), ...b.output.slice(2 * i, 2 * i + 2)]), 1e-5, 'merged');
+  });
+
+  it('rejects apply() on a layer with several outputs, and initial states of the wrong count or shape', () => {
+    const lstm = new LSTM({ units: 3, returnState: true, name: 'enc' });
+    expect(() => lstm.apply(Input({ shape: [5, 2] }))).toThrow(
+      "kerasm.LSTM: layer 'enc' returns 3 tensors; get them with applyAll(), e.g. const [output, ...states] = layer.applyAll(x)",
+    );
+    const gru = new GRU({ units: 3, name: 'dec' });
+    expect(() => gru.apply(Input({ shape: [5, 2] }), { initialState: [Input({ shape: [3] }), Input({ shape: [3] })] })).toThrow(
+      "kerasm.GRU: expected an initial state of 1 tensor(s) [h] for layer 'dec', got 2",
+    );
+    expect(() => gru.apply(Input({ shape: [5, 2] }), { initialState: [Input({ shape: [4] })] })).toThrow(
+      "kerasm.GRU: expected each initial state of layer 'dec' to have shape (None, 3), got (None, 4)",
+    );
+    expect(() => new LSTM({ units: 2 }).apply(sequence(1), { initialState: [stateValues(2, BATCH, 2)] })).toThrow(
+      /expected an initial state of 2 tensor\(s\) \[h, c\]/,
+    );
+  });
+});
+
+describe('stateful', () => {
+  it('carries the state across calls until resetStates, as one long sequence would', () => {
+    const layer = new GRU({ units: UNITS, stateful: true, returnSequences: true, batchInputShape: [BATCH, STEPS, FEATURES] });
+    const plain = new GRU({ units: UNITS, returnSequences: true });
+    const first = sequence(60);
+    const second = sequence(61);
+    layer.apply(first);
+    plain.apply(first);
+    randomizeWeights(layer, 4);
+    randomizeWeights(plain, 4);
+    layer.resetStates();
+    const a = layer.apply(first).dataSync().slice();
+    const b = layer.apply(second).dataSync().slice();
+    const whole = plain.apply(ops.concat([first, second], 1)).dataSync();
+    // whole is [BATCH, 2 * STEPS, UNITS]: the first call gives its first half in time.
+    const half = (k: number) => Array.from({ length: BATCH }, (_, i) =>
+      Array.from(whole.subarray((i * 2 + k) * STEPS * UNITS, (i * 2 + k + 1) * STEPS * UNITS))).flat();
+    expectClose(a, half(0), 1e-5, 'first call');
+    expectClose(b, half(1), 1e-5, 'second call, continuing the first');
+    expect(layer.states![0].shape).toEqual([BATCH, UNITS]);
+    layer.resetStates();
+    expect(Array.from(layer.apply(first).dataSync())).toEqual(Array.from(a));
+    layer.resetStates([stateValues(62)]);
+    expectClose(layer.apply(first).dataSync(), transcribe(layer, first, [stateValues(62).dataSync()]).output, 1e-5, 'from a given state');
+  });
+
+  it('in a Sequential model trained with fit (shuffle false), predict continues from the trained state', async () => {
+    setRandomSeed(8);
+    const model = new Sequential([
+      new LSTM({ units: 4, stateful: true, batchInputShape: [2, 3, 1] }),
+      new Dense({ units: 1 }),
+    ]);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = sequence(70, [4, 3, 1]);
+    const y = sequence(71, [4, 1]);
+    await model.fit(x, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 });
+    const lstm = model.layers[0] as LSTM;
+    expect(lstm.states![0].dataSync().some((v) => v !== 0)).toBe(true);
+    const p1 = (model.predict(ops.slice(x, [0, 0, 0], [2, -1, -1]), { batchSize: 2 }) as Tensor).dataSync().slice();
+    const p2 = (model.predict(ops.slice(x, [0, 0, 0], [2, -1, -1]), { batchSize: 2 }) as Tensor).dataSync().slice();
+    expect(Array.from(p1)).not.toEqual(Array.from(p2)); // the state moved on
+    model.resetStates();
+    expect(lstm.states!.every((t) => t.dataSync().every((v) => v === 0))).toBe(true);
+    await expect(model.fit(x, y, { epochs: 1, batchSize: 3, shuffle: false, verbose: 0 })).rejects.toThrow(
+      /expected batches of 2 samples for stateful layer 'lstm(_\d+)?' \(its fixed batch size\), got 3/,
+    );
+  });
+
+  it('needs a fixed batch size, and says so', () => {
+    expect(() => new Sequential([new SimpleRNN({ units: 2, stateful: true, inputShape: [3, 1], name: 'srnn' })])).toThrow(
+      "kerasm.SimpleRNN: expected a fixed batch size for stateful layer 'srnn' (give it batchInputShape, or inputShape with batchSize, or use Input({ shape, batchSize })), got input shape (None, 3, 1)",
+    );
+    const ok = new SimpleRNN({ units: 2, stateful: true, name: 'srnn2' });
+    ok.apply(Input({ shape: [3, 1], batchSize: 5 }));
+    expect(() => ok.resetStates([tensor(new Float32Array(4), [2, 2])])).toThrow(
+      "kerasm.SimpleRNN: expected 1 state tensor(s) of shape [5, 2] for layer 'srnn2', got [2, 2]",
+    );
+    expect(() => new SimpleRNN({ units: 2 }).resetStates()).toThrow(/expected a stateful layer for resetStates/);
+  });
+});
+
+describe('masks', () => {
+  /** Ids with padding (0): sample 0 padded at the end, sample 1 at the start, sample 2 inside. */
+  const IDS = [[3, 1, 4, 0, 0], [0, 0, 2, 7, 1], [5, 0, 9, 0, 2]];
+  const keep = IDS.flat().map((id) => (id === 0 ? 0 : 1));
+
+  for (const c of CASES) {
+    for (const goBackwards of [false, true]) {
+      it(`${c.name}${goBackwards ? ' (goBackwards)' : ''} after Embedding maskZero skips padded steps as Keras does`, () => {
+        setRandomSeed(9);
+        const ids = Input({ shape: [5] });
+        const embedding = new Embedding({ inputDim: 10, outputDim: FEATURES, maskZero: true });
+        const embedded = embedding.apply(ids);
+        expect(embedded.masked).toBe(true);
+        const rnn = c.make({ returnSequences: true, goBackwards });
+        const seq = rnn.apply(embedded);
+        expect(seq.masked).toBe(true);
+        const model = new Model({ inputs: ids, outputs: seq });
+        randomizeWeights(rnn, 12);
+        const x = tensor(IDS, [3, 5], 'int32');
+        const vectors = embedding.apply(x);
+        const want = transcribe(rnn, vectors, undefined, keep);
+        expectClose((model.predict(x) as Tensor).dataSync(), want.output, 1e-5, c.name);
+        // Sample 0's outputs at its padded steps repeat its last real output.
+        const y = (model.predict(x) as Tensor).dataSync();
+        if (!goBackwards) expect(Array.from(y.subarray(3 * UNITS, 4 * UNITS))).toEqual(Array.from(y.subarray(2 * UNITS, 3 * UNITS)));
+      });
+    }
+  }
+
+  it('Masking marks all-maskValue steps; the mask passes Dense and Dropout and reaches the LSTM', () => {
+    setRandomSeed(10);
+    const x = Input({ shape: [5, 2] });
+    const masking = new Masking({ maskValue: -1 });
+    const h = new Dropout({ rate: 0.5 }).apply(new Dense({ units: FEATURES }).apply(masking.apply(x)));
+    expect(h.masked).toBe(true);
+    const lstm = new LSTM({ units: UNITS });
+    const y = lstm.apply(h);
+    expect(y.masked).toBe(false); // a last output has no time axis left to mask
+    const model = new Model({ inputs: x, outputs: y });
+    const data = sequence(80, [2, 5, 2]).dataSync().slice();
+    data.fill(-1, 2 * 2, 3 * 2); // sample 0, step 2: all -1
+    data.fill(-1, 5 * 2 + 4 * 2, 5 * 2 + 5 * 2); // sample 1, step 4
+    data[5 * 2 + 1 * 2] = -1; // sample 1, step 1: only one feature is -1, not masked
+    const input = tensor(data, [2, 5, 2]);
+    const dense = model.layers[2] as Dense;
+    const dense3d = dense.apply(masking.apply(input));
+    const want = transcribe(lstm, dense3d, undefined, [1, 1, 0, 1, 1, 1, 1, 1, 1, 0]);
+    expectClose((model.predict(input) as Tensor).dataSync(), want.output, 1e-5, 'Masking');
+    expect(Array.from(masking.apply(input).dataSync().subarray(4, 6), Math.abs)).toEqual([0, 0]);
+    expect(new Masking().maskValue).toBe(0);
+  });
+
+  it('layers that change the time axis drop the mask (Flatten, Conv1D), as in Keras 3', () => {
+    const x = new Embedding({ inputDim: 5, outputDim: 2, maskZero: true }).apply(Input({ shape: [4] }));
+    expect(new Flatten().apply(x).masked).toBe(false);
+    expect(new Conv1D({ filters: 2, kernelSize: 2 }).apply(x).masked).toBe(false);
+    expect(new Embedding({ inputDim: 5, outputDim: 2 }).apply(Input({ shape: [4] })).masked).toBe(false);
+  });
+
+  it('gradients through masked steps match finite differences', () => {
+    const layer = new LSTM({ units: 2, returnSequences: true, biasInitializer: 'glorotUniform' });
+    const mask = tensor([[1, 0, 1, 1], [0, 1, 1, 0]]);
+    checkGradients(layer, sequence(90, [2, 4, 3]), true, [mask]);
+  });
+
+  it('Embedding maskZero and Masking are saved and loaded with their settings', async () => {
+    const model = new Sequential([
+      new Embedding({ inputDim: 6, outputDim: 3, maskZero: true, inputShape: [4] }),
+      new Masking({ maskValue: 0.5 }),
+      new GRU({ units: 2, stateful: false }),
+    ]);
+    const artifacts = await saveToMemory(model);
+    const layers = (artifacts.modelTopology.config as { layers: { class_name: string; config: Record<string, unknown> }[] }).layers;
+    expect(layers[0].config.mask_zero).toBe(true);
+    expect(layers[1]).toMatchObject({ class_name: 'Masking', config: { mask_value: 0.5 } });
+    const copy = await loadModel(io.fromMemory(artifacts));
+    const x = tensor([[1, 2, 0, 0], [0, 3, 5, 1]], [2, 4], 'int32');
+    expect(Array.from((copy.predict(x) as Tensor).dataSync())).toEqual(Array.from((model.predict(x) as Tensor).dataSync()));
+    expect((copy.layers[0] as Embedding).maskZero).toBe(true);
   });
 });
