@@ -12,6 +12,8 @@ import { TRIAL_ROLE, type TrialReply, type TrialWorkerInfo, type TrialWorkerInit
 export interface TrialRunner {
   /** Trials that may run at once. */
   readonly concurrency: number;
+  /** Whether trials run on other threads (so that starting one costs this thread nothing). */
+  readonly offThread: boolean;
   /** One attempt; throws SetupError (the search must end) or WorkerCrashError (the attempt was lost). */
   run(task: TrialTask): Promise<TrialOutcome>;
   close(): Promise<void>;
@@ -21,6 +23,7 @@ export interface TrialRunner {
 export function inThreadRunner(hypermodel: HyperModel, settings: TrialSettings, x: Data, y: Data, fitArgs: FitArgs): TrialRunner {
   return {
     concurrency: 1,
+    offThread: false,
     run: (task) => runTrial(hypermodel, settings, task, x, y, fitArgs),
     close: async () => {},
   };
@@ -73,6 +76,7 @@ export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner
   });
   return {
     concurrency: args.size,
+    offThread: true,
     pool,
     shared,
     async run(task) {

@@ -229,6 +229,7 @@ export class Tuner {
     const startedAt = performance.now();
     const budgetMs = (this.args.timeBudget ?? Infinity) * 1000;
     const secondsLeft = () => (this.args.timeBudget === undefined ? null : Math.max(0, (budgetMs - (performance.now() - startedAt)) / 1000));
+    this.workerStats = null;
     const verbose = this.args.verbose ?? defaultSearchVerbose();
     const progress = verbose ? new ProgressLine() : null;
     const runner = await this.startRunner(x, y, fitArgs);
@@ -254,15 +255,17 @@ export class Tuner {
       }
     };
     try {
-      fill();
-      while (inFlight.size > 0) {
+      for (;;) {
+        fill();
+        if (inFlight.size === 0) break;
         const settled = await Promise.race(inFlight.values());
         inFlight.delete(settled.trialId);
         if (settled.error !== undefined) throw settled.error;
         const trial = settled.trial!;
         await this.finish(trial);
-        // Free workers start their next trial before the caller sees this one.
-        fill();
+        // Free workers start their next trial before the caller sees this one. On this thread
+        // the next trial waits for the caller, as it always did.
+        if (runner.offThread) fill();
         progress?.show(progressOf(this.trials, this.getBestTrials(1)[0], this.args.maxTrials, this.objectives[0].name, secondsLeft()));
         await this.args.onTrialEnd?.(structuredClone(trial));
         yield structuredClone(trial);

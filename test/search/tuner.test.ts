@@ -57,6 +57,23 @@ describe('Tuner', () => {
     expect(tuner.searchSpaceSummary()).toContain('units (choice): values [2,4,8]');
   });
 
+  it('yields each trial from searchIterator, on this thread before the next trial starts', async () => {
+    const events: string[] = [];
+    const hypermodel = (hp: HyperParameters) => {
+      events.push(`build ${hp.values.units ?? '-'}`);
+      return classifier(hp);
+    };
+    const tuner = new Tuner({ hypermodel, oracle: new GridSearch({ floatPoints: 1 }), objective: 'val_loss', maxTrials: 3, onTrialEnd: (t) => { events.push(`end ${t.trialId}`); } });
+    for await (const trial of tuner.searchIterator(x, y, fitArgs)) {
+      events.push(`yield ${trial.trialId}`);
+      if (trial.trialId === '0001') break;
+    }
+    expect(events).toEqual(['build -', 'end 0000', 'yield 0000', 'build 4', 'end 0001', 'yield 0001']);
+    expect(tuner.trials.map((t) => t.trialId)).toEqual(['0000', '0001']);
+    await tuner.search(x, y, fitArgs); // goes on where the loop was left
+    expect(tuner.trials.map((t) => t.hyperparameters.units)).toEqual([2, 4, 8]);
+  });
+
   it('averages the score over executionsPerTrial freshly built models', async () => {
     const bests: number[] = [];
     const tuner = new Tuner({
