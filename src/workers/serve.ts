@@ -45,7 +45,15 @@ export function serveIfPoolWorker(roles: Readonly<Record<string, WorkerRole>>): 
   });
 }
 
+/** Set on the worker's global object by the first copy of kerasm that answers the pool. */
+const SERVING = Symbol.for('kerasm.poolWorker');
+
 function serve(port: Port, roles: Readonly<Record<string, WorkerRole>>, roleName: string): void {
+  // A worker may load two copies of kerasm (the CommonJS bundle it runs, and the ES bundle a
+  // hypermodel module imports): only the first answers, or every message would get two replies.
+  const global = globalThis as { [SERVING]?: true };
+  if (global[SERVING]) return;
+  global[SERVING] = true;
   const role = Object.hasOwn(roles, roleName) ? roles[roleName] : undefined;
   // Tasks arrive only after 'ready', but the init message itself may arrive before init resolves.
   let ready: Promise<boolean> | null = null;

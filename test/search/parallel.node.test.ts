@@ -87,6 +87,16 @@ describe('a search with trials in worker_threads', () => {
     expect(existsSync(marker)).toBe(true);
     expect(tuner.trials.map((t) => [t.hyperparameters.units, t.status, t.retries ?? 0])).toEqual([[2, 'completed', 0], [4, 'completed', 1], [8, 'completed', 0]]);
     expect(tuner.workerStats).toMatchObject({ started: 3, crashed: 1 });
+
+    // A trial that kills every worker it runs on fails (after one retry), and the search goes on.
+    const doomed = new k.Tuner({
+      hypermodel: { module: HYPERMODEL, exportName: 'classifier', config: { crash: { units: 4, always: true } } },
+      oracle: new k.GridSearch({ floatPoints: 1 }), objective: 'val_loss', maxTrials: 3, workers: 2, seed: 1,
+    });
+    await doomed.search(x, y, fitArgs);
+    expect(doomed.trials.map((t) => [t.hyperparameters.units, t.status, t.retries ?? 0])).toEqual([[2, 'completed', 0], [4, 'failed', 1], [8, 'completed', 0]]);
+    expect(doomed.trials[1].error).toMatch(/^kerasm.WorkerPool: worker \d died while running a task: it exited with code 3$/);
+    expect(doomed.workerStats).toMatchObject({ started: 4, crashed: 2 });
   });
 
   it('continues promoted Hyperband trials in a worker from the weights their parent trained', async () => {
