@@ -29,6 +29,8 @@ export * as search from './search/index.js';
 export {
   Tuner, HyperParameters, RandomSearch, GridSearch, BayesianOptimization, Hyperband, ASHA, RegularizedEvolution,
   type TunerArgs, type HyperModel, type HyperModelModule, type Trial,
+  ImageClassifier, ImageRegressor, StructuredDataClassifier, StructuredDataRegressor, taskHyperModel,
+  type AutoModelArgs, type AutoFitArgs,
 } from './search/index.js';
 
 import { serveIfPoolWorker } from './workers/serve.js';

@@ -14,3 +14,7 @@ export { RegularizedEvolution, type RegularizedEvolutionArgs } from './oracles/r
 export { paretoFront, dominates, inferDirection, type Objective, type ObjectiveLike, type Direction } from './objective.js';
 export { Tuner, type TunerArgs, type HyperModel, type HyperModelModule, type WorkerStats } from './tuner.js';
 export { formatSearchProgress, type SearchProgress } from './progress.js';
+export {
+  AutoModel, ImageClassifier, ImageRegressor, StructuredDataClassifier, StructuredDataRegressor, taskHyperModel,
+  type AutoModelArgs, type AutoFitArgs, type TunerName, type TaskConfig, type TaskName,
+} from './tasks/index.js';

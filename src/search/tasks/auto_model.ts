@@ -27,6 +27,8 @@ import type { Oracle, Trial } from '../oracles/oracle.js';
 import { RandomSearch } from '../oracles/random_search.js';
 import { RegularizedEvolution } from '../oracles/regularized_evolution.js';
 import { Tuner } from '../tuner.js';
+import { availableCores } from '../../workers/pool.js';
+import { bundleUrl } from '../../workers/script.js';
 import { buildTaskModel, taskHyperModel, warmStartValues, type TaskConfig, type TaskName } from './hypermodel.js';
 
 export type TunerName = 'random' | 'grid' | 'bayesian' | 'hyperband' | 'asha' | 'evolution';
@@ -53,6 +55,15 @@ export interface AutoModelArgs {
   /** Try the task's known-good architectures first (default true). */
   warmStart?: boolean;
   onTrialEnd?: (trial: Trial) => void | Promise<void>;
+  /**
+   * Trials run at once, each in a worker running the kerasm bundle (default: the number of
+   * cores when kerasm runs from its bundle, else 1).
+   */
+  workers?: number;
+  /** The bundle workers run (default: the kerasm bundle this code comes from). */
+  workerScript?: string | URL;
+  /** 1: the search's progress line after every trial. Default: 1 in a Node terminal. */
+  verbose?: 0 | 1;
 }
 
 export interface AutoFitArgs {
@@ -230,8 +241,15 @@ export abstract class AutoModel {
     const objective = this.args.objective ?? (this.classifier ? 'val_accuracy' : 'val_loss');
     const oracle = makeOracle(this.args.tuner ?? 'evolution', this.args.seed);
     if (this.args.warmStart ?? true) oracle.initialHyperparameters = warmStartValues(this.task);
+    // In workers the hypermodel is rebuilt from its JSON config by the bundle's own export.
+    const script = this.args.workerScript ?? bundleUrl();
+    const bundled = /\.(c|m)?js$/.test(new URL(String(script)).pathname);
+    const workers = this.args.workers ?? (bundled ? await availableCores() : 1);
     this.tuner = new Tuner({
-      hypermodel: taskHyperModel(this.config),
+      hypermodel: workers > 1 ? { module: script, exportName: 'taskHyperModel', config: this.config } : taskHyperModel(this.config),
+      workers,
+      ...(this.args.workerScript !== undefined ? { workerScript: this.args.workerScript } : {}),
+      ...(this.args.verbose !== undefined ? { verbose: this.args.verbose } : {}),
       oracle,
       objective,
       maxTrials,
