@@ -20,6 +20,7 @@ import {
 } from '../training/optimizers.js';
 import { resolveHandler, type LoadedArtifacts } from './handlers.js';
 import { assignWeights, decodeArtifactsWeights } from './load_weights.js';
+import { hasOptimizerState, restoreOptimizerState } from './optimizer_state.js';
 import { isObject, KerasConfig, snakeCase } from './keras_config.js';
 import { layerFromKeras } from './serialization.js';
 import type { IOHandler, JsonObject, ModelArtifacts } from './types.js';
@@ -28,8 +29,9 @@ const OP = 'loadModel';
 
 export interface LoadOptions {
   /**
-   * Compile the model as it was saved (optimizer, loss, metrics) when the file says how.
-   * Default true; false loads it uncompiled, e.g. when the saved optimizer is one kerasm lacks.
+   * Compile the model as it was saved (optimizer, loss, metrics) when the file says how, with
+   * the optimizer's state when it was saved (includeOptimizer). Default true; false loads it
+   * uncompiled, e.g. when the saved optimizer is one kerasm lacks.
    */
   compile?: boolean;
 }
@@ -335,6 +337,10 @@ export async function loadModel(source: string | IOHandler, options: LoadOptions
   }
   assignWeights(model, weights, OP);
   const training = artifacts.trainingConfig ?? trainingConfig;
-  if (training && options.compile !== false) model.compile(compileArgsFrom(training, model));
+  if (training && options.compile !== false) {
+    model.compile(compileArgsFrom(training, model));
+    // Saved with includeOptimizer: training continues from the saved optimizer state.
+    if (hasOptimizerState(weights)) restoreOptimizerState(model, weights, OP);
+  }
   return model;
 }

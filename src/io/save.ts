@@ -11,6 +11,7 @@ import type { CompileArgs } from '../training/fit.js';
 import { getLoss, snakeCase } from '../training/losses.js';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type Optimizer } from '../training/optimizers.js';
 import { resolveHandler } from './handlers.js';
+import { encodeOptimizerState } from './optimizer_state.js';
 import { kerasWeights, layerToKeras } from './serialization.js';
 import { VERSION, type IOHandler, type JsonObject, type ModelArtifacts, type SaveResult, type TrainingConfig } from './types.js';
 import { encodeWeights } from './weights.js';
@@ -22,6 +23,12 @@ export interface SaveOptions {
    * function or Metric object is saved uncompiled.
    */
   includeTrainingConfig?: boolean;
+  /**
+   * Also save the optimizer's state (its step count and slots: Adam's m and v, SGD's
+   * momentum, RMSprop's, Adagrad's accumulators) after the weights, as TensorFlow.js does,
+   * so that training continues where it stopped after loadModel. Default false.
+   */
+  includeOptimizer?: boolean;
 }
 
 /** Every node the outputs depend on, inputs first. */
@@ -188,6 +195,13 @@ export function trainingConfig(model: Model): { config: TrainingConfig; tfjs: bo
 
 // ---- Saving ---------------------------------------------------------------------------------
 
+function concatBuffers(a: ArrayBuffer, b: ArrayBuffer): ArrayBuffer {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(new Uint8Array(a), 0);
+  out.set(new Uint8Array(b), a.byteLength);
+  return out.buffer;
+}
+
 /**
  * Everything save() writes, in memory: topology, weight specs and weight bytes.
  * @example
@@ -209,6 +223,14 @@ export function modelArtifacts(model: Model, options: SaveOptions = {}): ModelAr
   const training = options.includeTrainingConfig === false ? null : trainingConfig(model);
   if (training?.tfjs) artifacts.trainingConfig = training.config;
   else if (training) topology.training_config = training.config;
+  if (options.includeOptimizer) {
+    if (!training) {
+      fail('save', `expected a model compiled with names (optimizer, loss and metrics as strings or kerasm optimizers) and includeTrainingConfig not false, to save its optimizer; got model '${model.name}' ${model.compiled ? 'compiled with functions or objects, or includeTrainingConfig false' : 'uncompiled'}`);
+    }
+    const state = encodeOptimizerState(model);
+    artifacts.weightSpecs = [...specs, ...state.specs];
+    artifacts.weightData = concatBuffers(data, state.data);
+  }
   return artifacts;
 }
 

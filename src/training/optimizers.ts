@@ -4,7 +4,7 @@
 
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { Tensor } from '../tensor.js';
+import { formatShape, Tensor } from '../tensor.js';
 import type { Variable } from '../layers/layer.js';
 
 /** A learning rate that depends on the step (0-based). */
@@ -37,6 +37,17 @@ export function cosineDecay(initial: number, decaySteps: number, alpha = 0): Lea
   };
   f.config = { className: 'CosineDecay', initial, decaySteps, alpha };
   return f;
+}
+
+/**
+ * One kind of slot as TensorFlow.js saves it: the name suffix of its entries
+ * (`<weight>/<suffix>`), the slot it is, and the factor from kerasm's value to the saved one
+ * where the two libraries keep different quantities (SGD's momentum).
+ */
+export interface SlotLayout {
+  suffix: string;
+  slot: number;
+  scale?: number;
 }
 
 export interface OptimizerArgs {
@@ -110,6 +121,56 @@ export abstract class Optimizer {
     return this.slots.get(v);
   }
 
+  /**
+   * The slots TensorFlow.js saves, in its order: every weight's first kind of slot, then
+   * every weight's second, ... (after the step count, saved as 'iter').
+   * see: tfjs-core/src/optimizers/*_optimizer.ts getWeights()
+   */
+  slotLayout(): SlotLayout[] {
+    return [];
+  }
+
+  /**
+   * The saved state for `vars`: one array per slot kind and weight, in slotLayout() order
+   * (kind-major), or none when the optimizer has not taken a step on these weights yet.
+   */
+  getState(vars: readonly Variable[]): Float32Array[] {
+    if (!vars.every((v) => this.slots.has(v))) return [];
+    return this.slotLayout().flatMap(({ slot, scale = 1 }) => vars.map((v) => {
+      const values = this.slots.get(v)![slot].dataSync().slice() as Float32Array;
+      return scale === 1 ? values : values.map((x) => x * scale);
+    }));
+  }
+
+  /**
+   * Restores a saved state (the inverse of getState) and the step count. All sizes are
+   * checked before anything is written.
+   */
+  setState(vars: readonly Variable[], iterations: number, state: readonly Float32Array[], names: readonly string[] = []): void {
+    const layout = this.slotLayout();
+    const what = (k: number) => (names[k] ? ` ('${names[k]}')` : '');
+    if (!(Number.isInteger(iterations) && iterations >= 0)) {
+      fail('Optimizer.setState', `expected a step count that is a non-negative integer, got ${iterations}`);
+    }
+    if (state.length !== 0 && state.length !== layout.length * vars.length) {
+      fail('Optimizer.setState', `expected ${layout.length * vars.length} slot arrays for ${this.className} (${layout.map((l) => l.suffix).join(', ') || 'none'} for each of ${vars.length} trainable weights), got ${state.length}`);
+    }
+    state.forEach((values, k) => {
+      const v = vars[k % vars.length];
+      if (values.length !== v.value.size) {
+        fail('Optimizer.setState', `expected ${v.value.size} values in slot array ${k}${what(k)} for weight '${v.name}' of shape ${formatShape(v.shape)}, got ${values.length}`);
+      }
+    });
+    this.iterations = iterations;
+    if (state.length === 0) return;
+    this.build(vars);
+    layout.forEach(({ slot, scale = 1 }, kind) => vars.forEach((v, i) => {
+      const values = state[kind * vars.length + i];
+      const target = this.slots.get(v)![slot];
+      target.backend.heap.f32.set(scale === 1 ? values : values.map((x) => x / scale), target.ptr >> 2);
+    }));
+  }
+
   getConfig(): Record<string, unknown> {
     const lr = typeof this.lr === 'number' ? this.lr : this.lr.config ?? this.learningRate;
     return { learningRate: lr, clipnorm: this.clipnorm ?? null, weightDecay: this.weightDecay };
@@ -140,6 +201,17 @@ export class SGD extends Optimizer {
   protected slotCount() {
     return this.momentum > 0 ? 1 : 0;
   }
+  /**
+   * TensorFlow.js's Momentum keeps a = momentum * a + g and steps by -lr * a; Keras's velocity
+   * is v = momentum * v - lr * g, so v = -lr * a while the learning rate stays the same (with
+   * a schedule, the rate of the current step converts both ways).
+   */
+  override slotLayout(): SlotLayout[] {
+    if (this.momentum === 0) return [];
+    const lr = this.learningRate;
+    if (lr === 0) fail('SGD', 'cannot save or restore momentum with learning rate 0 (TensorFlow.js keeps momentum / -learningRate)');
+    return [{ suffix: 'momentum', slot: 0, scale: -1 / lr }];
+  }
   protected update(w: Tensor, g: Tensor, slots: Tensor[], lr: number): void {
     ops.sgdUpdate(w, g, { learningRate: lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay, velocity: slots[0] });
   }
@@ -168,6 +240,9 @@ export class Adam extends Optimizer {
   }
   protected slotCount() {
     return 2;
+  }
+  override slotLayout(): SlotLayout[] {
+    return [{ suffix: 'm', slot: 0 }, { suffix: 'v', slot: 1 }];
   }
   protected update(w: Tensor, g: Tensor, [m, v]: Tensor[], lr: number, step: number): void {
     ops.adamUpdate(w, g, { learningRate: lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step, weightDecay: this.weightDecay, m, v });
@@ -209,6 +284,10 @@ export class RMSprop extends Optimizer {
   protected slotCount() {
     return 3;
   }
+  override slotLayout(): SlotLayout[] {
+    const layout = [{ suffix: 'rms', slot: 0 }, { suffix: 'momentum', slot: 1 }];
+    return this.centered ? [...layout, { suffix: 'mg', slot: 2 }] : layout;
+  }
   protected update(w: Tensor, g: Tensor, [ms, mom, mg]: Tensor[], lr: number): void {
     decoupledDecay(w, lr, this.weightDecay);
     ops.rmspropUpdate(w, g, {
@@ -241,6 +320,9 @@ export class Adagrad extends Optimizer {
   }
   protected override slotInitialValue() {
     return this.initialAccumulatorValue;
+  }
+  override slotLayout(): SlotLayout[] {
+    return [{ suffix: 'accumulator', slot: 0 }];
   }
   protected update(w: Tensor, g: Tensor, [acc]: Tensor[], lr: number): void {
     decoupledDecay(w, lr, this.weightDecay);

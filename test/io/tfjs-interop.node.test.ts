@@ -1,7 +1,8 @@
 // Interop with tfjs-layers 4.22 (cpu backend) in the same process, through memory handlers:
 //   1. a model built and saved by tfjs-layers loads in kerasm and predicts the same;
 //   2. a model saved by kerasm loads with tf.loadLayersModel and predicts the same;
-//   3. a model from tfjs fine-tunes in kerasm (compiled as tfjs saved it, or compiled anew).
+//   3. a model from tfjs fine-tunes in kerasm (compiled as tfjs saved it, or compiled anew);
+//   4. training continues across the libraries with the optimizer's saved state.
 // Predictions agree to a relative error of 1e-4 (of the output's largest magnitude): the two
 // libraries sum in different orders, so the last bits differ.
 //
@@ -288,7 +289,7 @@ describe('fine-tuning a tfjs model in kerasm', () => {
     expect(losses[7]).toBeLessThan(losses[0]);
   });
 
-  it('comes compiled as tfjs saved it (includeOptimizer), optimizer state skipped, and trains', async () => {
+  it('comes compiled as tfjs saved it (includeOptimizer), with its optimizer state, and trains', async () => {
     const source = classifier();
     source.compile({ optimizer: tf.train.adam(0.05), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const { x, y } = toyData(64, 2);
@@ -298,10 +299,85 @@ describe('fine-tuning a tfjs model in kerasm', () => {
     const model = await loadModel(io.fromMemory(artifacts));
     const optimizer = model.compiled!.optimizer as Adam;
     expect(optimizer).toBeInstanceOf(Adam);
+    expect(optimizer.iterations).toBe(source.optimizer.iterations);
     expect(optimizer.learningRate).toBeCloseTo(0.05, 7);
     const history = await model.fit(x, y, { epochs: 5, batchSize: 64, verbose: 0 });
     const loss = history.history.loss;
     expect(loss[loss.length - 1]).toBeLessThan(loss[0]);
     expect(history.history.accuracy).toHaveLength(5);
+  });
+});
+
+describe('optimizer state across the two libraries (includeOptimizer)', () => {
+  const inputShape = [4];
+  const X = [0, 1, 2, 3, 4].map((k) => batch(inputShape, 40 + k));
+  const Y = [0, 1, 2, 3, 4].map((k) => batch([2], 50 + k));
+  const tfX = (k: number) => tf.tensor(X[k], [BATCH, ...inputShape]);
+  const tfY = (k: number) => tf.tensor(Y[k], [BATCH, 2]);
+  const kX = (k: number) => tensor(X[k], [BATCH, ...inputShape]);
+  const kY = (k: number) => tensor(Y[k], [BATCH, 2]);
+  const tfModel = () => tfl.sequential({
+    layers: [L.dense({ units: 5, activation: 'tanh', inputShape }), L.dense({ units: 2 })],
+  });
+
+  function tfjsWeightValues(model: tfl.LayersModel): number[] {
+    return model.getWeights().flatMap((w) => Array.from(w.dataSync()));
+  }
+  function kerasmWeightValues(model: Model): number[] {
+    return model.weights.flatMap((w) => Array.from(w.read()));
+  }
+  function largestDifference(a: number[], b: number[]): number {
+    expect(a.length).toBe(b.length);
+    return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  }
+
+  // Epsilon 1e-10 for Adam: the libraries add it at different places (see
+  // test/layers/tfjs-parity.node.test.ts); this small, neither matters.
+  const optimizers: [string, () => tf.Optimizer][] = [
+    ['Adam', () => tf.train.adam(0.05, 0.9, 0.999, 1e-10)],
+    ['Momentum', () => tf.train.momentum(0.1, 0.9)],
+    ['RMSProp with momentum', () => tf.train.rmsprop(0.01, 0.9, 0.5)],
+    ['Adagrad', () => tf.train.adagrad(0.1)],
+  ];
+
+  it.each(optimizers)('%s: trained 3 steps in tfjs, continues in kerasm as in tfjs', async (_name, make) => {
+    const source = tfModel();
+    randomizeTfjs(source, 6);
+    source.compile({ optimizer: make(), loss: 'meanSquaredError' });
+    for (let k = 0; k < 3; k++) await source.trainOnBatch(tfX(k), tfY(k));
+    const artifacts = await saveTfjs(source, { includeOptimizer: true });
+    const model = await loadModel(io.fromMemory(artifacts));
+    // The same file without the optimizer's entries: compiled alike, starting afresh.
+    const own = artifacts.weightSpecs!.filter((s) => s.group !== 'optimizer');
+    const ownBytes = own.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
+    const fresh = await loadModel(io.fromMemory({ ...artifacts, weightSpecs: own, weightData: (artifacts.weightData as ArrayBuffer).slice(0, ownBytes) }));
+    expect(model.optimizer!.iterations).toBe(3);
+    for (let k = 3; k < 5; k++) {
+      await source.trainOnBatch(tfX(k), tfY(k));
+      model.trainOnBatch(kX(k), kY(k));
+      fresh.trainOnBatch(kX(k), kY(k));
+    }
+    const want = tfjsWeightValues(source);
+    expect(largestDifference(kerasmWeightValues(model), want)).toBeLessThan(2e-5);
+    expect(largestDifference(kerasmWeightValues(fresh), want)).toBeGreaterThan(1e-3);
+  });
+
+  it('Adam trained 3 steps in kerasm continues in tfjs as in kerasm; without the state it would not', async () => {
+    setRandomSeed(9);
+    const model = new Sequential([new Dense({ units: 5, activation: 'tanh', inputShape }), new Dense({ units: 2 })]);
+    model.compile({ optimizer: new Adam({ learningRate: 0.05, epsilon: 1e-10 }), loss: 'mse' });
+    for (let k = 0; k < 3; k++) model.trainOnBatch(kX(k), kY(k));
+    const withState = await saveToMemory(model, { includeOptimizer: true });
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(withState as unknown as tf.io.ModelArtifacts));
+    const without = await tfl.loadLayersModel(tf.io.fromMemory((await saveToMemory(model)) as unknown as tf.io.ModelArtifacts));
+    expect(loaded.optimizer.iterations).toBe(3);
+    for (let k = 3; k < 5; k++) {
+      model.trainOnBatch(kX(k), kY(k));
+      await loaded.trainOnBatch(tfX(k), tfY(k));
+      await without.trainOnBatch(tfX(k), tfY(k));
+    }
+    const want = kerasmWeightValues(model);
+    expect(largestDifference(tfjsWeightValues(loaded), want)).toBeLessThan(2e-5);
+    expect(largestDifference(tfjsWeightValues(without), want)).toBeGreaterThan(1e-3);
   });
 });
