@@ -706,6 +706,26 @@ describe('masks', () => {
     checkGradients(layer, sequence(90, [2, 4, 3]), true, [mask]);
   });
 
+  it('training with masks and a stateful layer keeps the heap flat', () => {
+    setRandomSeed(11);
+    const ids = Input({ shape: [6], batchSize: 4 });
+    const h = new LSTM({ units: 3, returnSequences: true, stateful: true }).apply(
+      new Embedding({ inputDim: 10, outputDim: 3, maskZero: true }).apply(ids),
+    );
+    const model = new Model({ inputs: ids, outputs: new Dense({ units: 2, activation: 'softmax' }).apply(new GRU({ units: 3 }).apply(h)) });
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    const x = tensor(Int32Array.from({ length: 24 }, (_, i) => (i * 7) % 10), [4, 6], 'int32');
+    const y = tensor([0, 1, 1, 0], [4], 'int32');
+    model.trainOnBatch(x, y);
+    model.trainOnBatch(x, y);
+    const heap = getBackend().heap;
+    const bytes = heap.byteLength;
+    const inUse = heap.bytesInUse;
+    for (let i = 0; i < 50; i++) model.trainOnBatch(x, y);
+    expect(heap.byteLength).toBe(bytes);
+    expect(heap.bytesInUse).toBe(inUse);
+  });
+
   it('Embedding maskZero and Masking are saved and loaded with their settings', async () => {
     const model = new Sequential([
       new Embedding({ inputDim: 6, outputDim: 3, maskZero: true, inputShape: [4] }),
