@@ -1,13 +1,16 @@
 // Every example runs, with a tiny budget, against the built bundle (as a user would run it).
 
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function run(script: string, args: string[]): string {
-  return execFileSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+function run(script: string, args: string[], timeout = 120_000): string {
+  return execFileSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8', timeout });
 }
 
 describe('examples', () => {
@@ -23,4 +26,21 @@ describe('examples', () => {
     expect(out).toContain('Total params: 1,199,882');
     expect(out).toMatch(/test accuracy: \d+\.\d\d% \(loss \d\.\d{4}\) after 1 epochs, \d+\.\d s per epoch/);
   });
+
+  it('automl-mnist (npm start): searches convnets in workers, shows the leaderboard, exports the best', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kerasm-automl-'));
+    try {
+      const out = run('examples/automl-mnist.mjs', [
+        '--budget', '5', '--trials', '2', '--epochs', '1', '--train', '300', '--test', '60', '--workers', '2', '--out', dir,
+      ], 300_000);
+      expect(out).toMatch(/Searching convnets for 5 s \(at most 2 trials of up to 1 epochs, 2 workers\)/);
+      expect(out).toMatch(/rank\s+trial\s+val_accuracy/);
+      expect(out).toMatch(/ {3}1 {2}000\d {3}\s*\d\.\d{4}/);
+      expect(out).toMatch(/Best model: test accuracy \d+\.\d\d% \(loss \d+\.\d{4}\) on 60 held-out digits/);
+      expect(existsSync(join(dir, 'best', 'model.json'))).toBe(true);
+      expect(existsSync(join(dir, 'mnist', 'state.json'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 320_000);
 });
