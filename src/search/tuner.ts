@@ -75,7 +75,11 @@ export interface TunerArgs {
    * module reference; 1 otherwise, which runs trials on this thread.
    */
   workers?: number;
-  /** The module workers run: default the kerasm bundle this Tuner comes from. */
+  /**
+   * The module workers run: default the kerasm bundle this Tuner comes from. An app that
+   * bundles kerasm into its own code points this at a copy of dist/kerasm.js instead, since
+   * its own bundle would run the whole app in every worker.
+   */
   workerScript?: string | URL;
   /** 1: a progress line after every trial (redrawn in place in a terminal). Default: 1 in a Node terminal, else 0. */
   verbose?: 0 | 1;
