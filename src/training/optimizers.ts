@@ -164,7 +164,9 @@ export abstract class Optimizer {
     this.iterations = iterations;
     if (state.length === 0) return;
     this.build(vars);
-    layout.forEach(({ slot, scale = 1 }, kind) => vars.forEach((v, i) => {
+    // Laid out again now that the step count is restored: SGD converts its momentum with the
+    // learning rate of the current step.
+    this.slotLayout().forEach(({ slot, scale = 1 }, kind) => vars.forEach((v, i) => {
       const values = state[kind * vars.length + i];
       const target = this.slots.get(v)![slot];
       target.backend.heap.f32.set(scale === 1 ? values : values.map((x) => x / scale), target.ptr >> 2);

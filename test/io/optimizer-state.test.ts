@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  Adagrad, Adam, AdamW, BatchNormalization, Dense, exponentialDecay, io, loadModel, LSTM, RMSprop, Sequential,
+  Adagrad, Adam, AdamW, BatchNormalization, cosineDecay, Dense, exponentialDecay, io, loadModel, LSTM, RMSprop, Sequential,
   SGD, setRandomSeed, tensor, type Model, type Optimizer, type Tensor,
 } from '../../src/index.js';
 import { Random } from '../../src/util/random.js';
@@ -52,6 +52,7 @@ const CASES: Case[] = [
   { name: 'SGD', make: () => new SGD({ learningRate: 0.1 }), tolerance: 0 },
   // TensorFlow.js keeps momentum / -learningRate: the round trip divides and multiplies.
   { name: 'SGD with momentum', make: () => new SGD({ learningRate: 0.1, momentum: 0.9 }), tolerance: 1e-6 },
+  { name: 'SGD with momentum and a cosine-decaying learning rate', make: () => new SGD({ learningRate: cosineDecay(0.1, 6), momentum: 0.9 }), tolerance: 1e-6 },
   { name: 'SGD with Nesterov momentum', make: () => new SGD({ learningRate: 0.1, momentum: 0.8, nesterov: true }), tolerance: 1e-6 },
   { name: 'Adam', make: () => new Adam({ learningRate: 0.05 }), tolerance: 0 },
   { name: 'Adam with a decaying learning rate and clipnorm', make: () => new Adam({ learningRate: exponentialDecay(0.05, 2, 0.5), clipnorm: 0.5 }), tolerance: 0 },
