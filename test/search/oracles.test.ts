@@ -123,6 +123,21 @@ describe('BayesianOptimization', () => {
     expect(Math.max(...bayes)).toBeLessThan(0.01);
   });
 
+  it('by default starts from one random trial per hyperparameter (3 to 10), then follows the GP', () => {
+    // A choice of 5 values is one hyperparameter, not 5 dimensions.
+    const wide = (count: number) => (hp: HyperParameters) => {
+      for (let i = 0; i < count; i++) hp.choice(`c${i}`, [1, 2, 3, 4, 5]);
+    };
+    for (const [count, initial] of [[3, 3], [6, 6], [14, 10]]) {
+      const score = (v: HPValues) => Object.values(v).reduce((a: number, b) => a + (b as number), 0);
+      const bayes = run(withSpace(new BayesianOptimization({ seed: 4, candidates: 100 }), wide(count)), initial + 1, score);
+      const random = run(withSpace(new RandomSearch({ seed: 4 }), wide(count)), initial + 1, score);
+      const values = (trials: Trial[]) => trials.map((t) => t.hyperparameters);
+      expect(values(bayes).slice(0, initial), `${count} hyperparameters`).toEqual(values(random).slice(0, initial));
+      expect(values(bayes)[initial], `${count} hyperparameters`).not.toEqual(values(random)[initial]);
+    }
+  });
+
   it('is deterministic for a seed, and maximises when asked', () => {
     const seq = () => run(withSpace(new BayesianOptimization({ seed: 9, numInitialPoints: 4, candidates: 200 }), space), 10, bowl).map((t) => t.hyperparameters);
     expect(seq()).toEqual(seq());

@@ -2,8 +2,9 @@
 // where the expected improvement over the best score is largest.
 //
 // Encoding: each hyperparameter becomes coordinates in [0, 1]: ints and floats one (log scale
-// for log sampling; rounded back to the step when decoded), booleans one (0 or 1), choices
-// one-hot (one per value). Fixed values and inactive hyperparameters take their default's
+// for log sampling; rounded back to the step when decoded), booleans one (0 or 1), choices of
+// numbers one (their rank, since 32 is nearer to 64 than to 512), other choices one-hot (one per
+// value). Fixed values and inactive hyperparameters take their default's
 // coordinates, so every trial is a point of the same cube.
 //
 // Model: zero-mean GP on standardized scores, Matern 5/2 kernel, the length scale chosen from a
@@ -23,7 +24,11 @@ import {
 import { Oracle, type OracleArgs, type Trial, type TrialRequest } from './oracle.js';
 
 export interface BayesianOptimizationArgs extends OracleArgs {
-  /** Random trials before the GP is used (default: 3, or 2 per dimension if more). */
+  /**
+   * Random trials before the GP is used (default: one per hyperparameter, at least 3 and at
+   * most 10; a choice counts once, not once per value, so a search of 20 to 50 trials spends
+   * most of them on the GP's proposals).
+   */
   numInitialPoints?: number;
   /** Observation noise added to the kernel diagonal (on standardized scores). */
   alpha?: number;
@@ -41,11 +46,20 @@ function encodeOne(spec: HyperParameterSpec, value: HPValue): number[] {
       return [toUnit(spec, value as number)];
     case 'boolean':
       return [value ? 1 : 0];
-    case 'choice':
+    case 'choice': {
+      // Numbers are ordered: one coordinate, their rank. Strings and booleans are not: one-hot.
+      const ranks = numericRanks(spec.values);
+      if (ranks) return [ranks.length === 1 ? 0 : ranks.indexOf(value as number) / (ranks.length - 1)];
       return spec.values.map((v) => (v === value ? 1 : 0));
+    }
     case 'fixed':
       return [];
   }
+}
+
+/** A numeric choice's values in increasing order, or null for other choices. */
+function numericRanks(values: readonly HPValue[]): number[] | null {
+  return values.every((v) => typeof v === 'number') ? [...(values as number[])].sort((a, b) => a - b) : null;
 }
 
 /** The value nearest to these coordinates. */
@@ -57,6 +71,8 @@ function decodeOne(spec: HyperParameterSpec, coords: number[]): HPValue {
     case 'boolean':
       return coords[0] >= 0.5;
     case 'choice': {
+      const ranks = numericRanks(spec.values);
+      if (ranks) return ranks[Math.round(Math.min(1, Math.max(0, coords[0])) * (ranks.length - 1))];
       let best = 0;
       coords.forEach((c, i) => { if (c > coords[best]) best = i; });
       return spec.values[best];
@@ -160,7 +176,8 @@ export class BayesianOptimization extends Oracle {
     const rng = this.rngFor(trialId);
     const done = this.completed();
     const dims = this.encode({}).length;
-    const initial = this.numInitialPoints ?? Math.max(3, 2 * dims);
+    const hyperparameters = this.space.space.filter((spec) => spec.type !== 'fixed').length;
+    const initial = this.numInitialPoints ?? Math.min(10, Math.max(3, hyperparameters));
     if (done.length < initial || dims === 0) {
       const values = this.sampleUnseen(rng);
       return values === null ? 'exhausted' : { values };
