@@ -18,6 +18,8 @@
 //   false) by running again only the trials that were in flight.
 // see: KerasTuner's Tuner and Oracle (keras_tuner/engine), whose workflow this follows.
 
+import { layersTfjsCannotRead } from '../io/tfjs_classes.js';
+import type { IOHandler } from '../io/types.js';
 import type { Model } from '../models/model.js';
 import type { Data, FitArgs } from '../training/fit.js';
 import { availableCores, WorkerCrashError } from '../workers/pool.js';
@@ -322,6 +324,31 @@ export class Tuner {
       models.push(model);
     }
     return models;
+  }
+
+  /**
+   * The best trial's model with its trained weights; given a URL or an IOHandler, also saved
+   * there. kerasm's format is TensorFlow.js's Layers format, so the files load with kerasm's
+   * loadModel and with tf.loadLayersModel, unless the model holds a layer tfjs lacks (the
+   * preprocessing layers): `format: 'tfjs'` refuses those before writing anything.
+   * @example
+   * ```ts
+   * const best = await tuner.exportModel('file://./best-model', { format: 'tfjs' });
+   * ```
+   */
+  async exportModel(destination?: string | IOHandler, options: { format?: 'kerasm' | 'tfjs' } = {}): Promise<Model> {
+    const format = options.format ?? 'kerasm';
+    if (format !== 'kerasm' && format !== 'tfjs') throw new Error(`kerasm.Tuner.exportModel: expected format 'kerasm' or 'tfjs', got '${String(format)}'`);
+    const [model] = await this.getBestModels(1);
+    if (!model) throw new Error('kerasm.Tuner.exportModel: no trial has completed yet');
+    if (format === 'tfjs') {
+      const unreadable = layersTfjsCannotRead(model.layers);
+      if (unreadable.length > 0) {
+        throw new Error(`kerasm.Tuner.exportModel: TensorFlow.js cannot load ${unreadable.join(', ')}; remove them from the hypermodel for export (AutoModel tasks' exportModel() does this)`);
+      }
+    }
+    if (destination !== undefined) await model.save(destination);
+    return model;
   }
 
   /** Completed trials no other completed trial beats on every objective. */
