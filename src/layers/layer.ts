@@ -267,7 +267,7 @@ export abstract class Layer {
     if (this.outputCount !== 1) {
       fail(this.className, `layer '${this.name}' returns ${this.outputCount} tensors; get them with applyAll(), e.g. const [output, ...states] = layer.applyAll(x)`);
     }
-    return (this.applyAll as (i: unknown, c: unknown) => (SymbolicTensor | Tensor)[])(inputs, ctx)[0];
+    return this.applyEither(inputs, ctx)[0];
   }
 
   /**
@@ -282,6 +282,13 @@ export abstract class Layer {
   applyAll(inputs: SymbolicTensor | SymbolicTensor[], options?: ApplyOptions): SymbolicTensor[];
   applyAll(inputs: Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions): Tensor[];
   applyAll(
+    inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions,
+  ): SymbolicTensor[] | Tensor[] {
+    return this.applyEither(inputs, ctx);
+  }
+
+  /** apply and applyAll: records a node on symbolic inputs, computes on real ones. */
+  private applyEither(
     inputs: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], ctx?: Partial<CallContext> & ApplyOptions,
   ): SymbolicTensor[] | Tensor[] {
     const given = (Array.isArray(inputs) ? inputs : [inputs]) as (SymbolicTensor | Tensor)[];
