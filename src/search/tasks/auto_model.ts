@@ -10,7 +10,7 @@
 // - Bad data ends fit() before any trial, with an error that says what the task expected.
 // see: autokeras/auto_model.py, autokeras/tasks/image.py, autokeras/tasks/structured_data.py
 
-import { Normalization, RandomTranslation } from '../../layers/preprocessing.js';
+import type { Normalization } from '../../layers/preprocessing.js';
 import { fail } from '../../ops/check.js';
 import { Model } from '../../models/model.js';
 import { Tensor, tensor } from '../../tensor.js';
@@ -86,6 +86,9 @@ export interface AutoFitArgs {
 }
 
 type Labels = (number | string)[];
+
+/** Layers that act only while training, left out of an exported model. */
+const TRAINING_ONLY: readonly string[] = ['RandomTranslation', 'RandomRotation', 'RandomZoom'];
 
 /** Maps the labels given to fit() to class indices and back. */
 class LabelEncoder {
@@ -341,14 +344,15 @@ export abstract class AutoModel {
     const exported = this.buildBest({ ...this.config!, inference: true, deadline: undefined });
     // Both models come from the same values, so their layers pair up in order once the
     // training-only layers are left out.
-    const source = model.layers.filter((l) => !(l instanceof RandomTranslation));
+    // By class name: the model may come from another copy of kerasm (a worker's bundle).
+    const source = model.layers.filter((l) => !TRAINING_ONLY.includes(l.className));
     if (source.length !== exported.layers.length) {
       throw new Error(`kerasm.${this.constructor.name}.exportModel: the inference model has ${exported.layers.length} layers, expected ${source.length}`);
     }
     source.forEach((layer, i) => {
       const target = exported.layers[i].weights;
-      if (layer instanceof Normalization) {
-        const { scale, offset } = layer.affine();
+      if (layer.className === 'Normalization') {
+        const { scale, offset } = (layer as Normalization).affine();
         const f = scale.length;
         const kernel = new Float32Array(target[0].value.size);
         // DepthwiseConv2D's [1, 1, f, 1] kernel is the scale; Dense's [f, f] kernel is diag(scale).

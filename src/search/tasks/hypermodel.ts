@@ -19,7 +19,7 @@ import type { SymbolicTensor } from '../../layers/layer.js';
 import { Add } from '../../layers/merge.js';
 import { BatchNormalization } from '../../layers/normalization.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
-import { Normalization, RandomTranslation } from '../../layers/preprocessing.js';
+import { Normalization, RandomRotation, RandomTranslation, RandomZoom } from '../../layers/preprocessing.js';
 import { Model } from '../../models/model.js';
 import { Callback, EarlyStopping, type History, type Logs } from '../../training/callbacks.js';
 import type { Data, FitArgs } from '../../training/fit.js';
@@ -45,7 +45,7 @@ export interface TaskConfig {
   /** Date.now() after which a trial stops at the end of its epoch (the search's time budget). */
   deadline?: number;
   /**
-   * For export: leave out layers that act only while training (RandomTranslation), and put a
+   * For export: leave out layers that act only while training (the random augmentations), and put a
    * layer TensorFlow.js can load in place of Normalization (exportModel sets its weights).
    */
   inference?: boolean;
@@ -106,9 +106,14 @@ function normalization(config: TaskConfig, h: SymbolicTensor): SymbolicTensor {
 }
 
 function imageBlock(hp: HyperParameters, config: TaskConfig, h: SymbolicTensor): SymbolicTensor {
+  // Augmentation: random shifts, rotations (a fraction of a full turn) and zooms while training.
   const translation = hp.choice('augment/translation', [0, 0.05, 0.1], { default: 0 });
-  if (translation > 0 && !config.inference) {
-    h = new RandomTranslation({ heightFactor: translation, widthFactor: translation, fillMode: 'constant' }).apply(h);
+  const rotation = hp.choice('augment/rotation', [0, 0.03, 0.06], { default: 0 });
+  const zoom = hp.choice('augment/zoom', [0, 0.1, 0.2], { default: 0 });
+  if (!config.inference) {
+    if (rotation > 0) h = new RandomRotation({ factor: rotation, fillMode: 'constant' }).apply(h);
+    if (zoom > 0) h = new RandomZoom({ heightFactor: zoom, fillMode: 'constant' }).apply(h);
+    if (translation > 0) h = new RandomTranslation({ heightFactor: translation, widthFactor: translation, fillMode: 'constant' }).apply(h);
   }
   if (hp.boolean('normalize')) h = normalization(config, h);
   const padding = hp.choice('conv/padding', ['valid', 'same'], { default: 'valid' });
@@ -174,7 +179,7 @@ export function buildTaskModel(hp: HyperParameters, config: TaskConfig): Model {
 export function warmStartValues(task: TaskName): HPValues[] {
   if (task.startsWith('image')) {
     const classic: HPValues = {
-      'augment/translation': 0, normalize: false, 'conv/padding': 'valid', 'conv/blocks': 2,
+      'augment/translation': 0, 'augment/rotation': 0, 'augment/zoom': 0, normalize: false, 'conv/padding': 'valid', 'conv/blocks': 2,
       'conv/block_0/filters': 32, 'conv/block_0/kernel_size': 3, 'conv/block_0/convs': 1, 'conv/block_0/batch_norm': false,
       'conv/block_0/residual': false, 'conv/block_0/pooling': 'none', 'conv/block_0/dropout': 0,
       'conv/block_1/filters': 64, 'conv/block_1/kernel_size': 3, 'conv/block_1/convs': 1, 'conv/block_1/batch_norm': false,
