@@ -202,7 +202,16 @@ export abstract class AutoModel {
   }
 
   /** x as the task wants it (images get a channel axis), or an error saying what was expected. */
-  protected abstract prepareInputs(x: Tensor): Tensor;
+  protected prepareInputs(x: Tensor): Tensor {
+    const what = this.constructor.name;
+    if (this.task.startsWith('image')) {
+      if (x.rank === 3) return x.reshape([...x.shape, 1]);
+      if (x.rank === 4) return x;
+      return fail(what, `expected images of shape [samples, height, width] or [samples, height, width, channels], got [${x.shape.join(', ')}]`);
+    }
+    if (x.rank === 2) return x;
+    return fail(what, `expected a table of numeric features of shape [samples, features], got [${x.shape.join(', ')}]`);
+  }
 
   /** Searches architectures and training settings, then trains the best one. Returns its History. */
   async fit(x: Data, y: Data | Labels, args: AutoFitArgs = {}): Promise<History> {

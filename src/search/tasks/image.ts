@@ -1,14 +1,6 @@
 // Image tasks: images are [samples, height, width] or [samples, height, width, channels].
 
-import { fail } from '../../ops/check.js';
-import type { Tensor } from '../../tensor.js';
 import { AutoModel } from './auto_model.js';
-
-function toImages(x: Tensor, what: string): Tensor {
-  if (x.rank === 3) return x.reshape([...x.shape, 1]);
-  if (x.rank === 4) return x;
-  return fail(what, `expected images of shape [samples, height, width] or [samples, height, width, channels], got [${x.shape.join(', ')}]`);
-}
 
 /**
  * Searches convolutional architectures and their optimizer for image classification, starting
@@ -24,9 +16,6 @@ function toImages(x: Tensor, what: string): Tensor {
  */
 export class ImageClassifier extends AutoModel {
   readonly task = 'image_classifier' as const;
-  protected prepareInputs(x: Tensor): Tensor {
-    return toImages(x, 'ImageClassifier');
-  }
 }
 
 /**
@@ -40,7 +29,4 @@ export class ImageClassifier extends AutoModel {
  */
 export class ImageRegressor extends AutoModel {
   readonly task = 'image_regressor' as const;
-  protected prepareInputs(x: Tensor): Tensor {
-    return toImages(x, 'ImageRegressor');
-  }
 }
