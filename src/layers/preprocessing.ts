@@ -91,7 +91,7 @@ function sourceIndex(i: number, n: number, mode: FillMode): number {
  * projective transform): xIn = m[0] * x + m[1] * y + m[2] and yIn = m[3] * x + m[4] * y + m[5],
  * with x the column and y the row of the output pixel.
  */
-export type Affine = readonly [number, number, number, number, number, number];
+type Affine = readonly [number, number, number, number, number, number];
 
 /**
  * Images [n, h, w, c] resampled through one affine map per image. A gather from the pixel rows
@@ -100,7 +100,7 @@ export type Affine = readonly [number, number, number, number, number, number];
  * pixel read (as scipy's map_coordinates does), so with 'constant' a point half a pixel outside
  * the image blends the edge with the fill value.
  */
-export function resampleImages(
+function resampleImages(
   x: Tensor, maps: readonly Affine[], interpolation: Interpolation, fillMode: FillMode, fillValue: number,
 ): Tensor {
   const [n, h, w, c] = x.shape;
@@ -131,10 +131,15 @@ export function resampleImages(
         const y0 = Math.floor(yIn);
         const fx = xIn - x0;
         const fy = yIn - y0;
-        const share = [(1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx];
-        for (let k = 0; k < 4; k++) {
-          index[k][p] = row(b, y0 + (k >> 1), x0 + (k & 1));
-          weight[k].fill(share[k], p * c, (p + 1) * c);
+        index[0][p] = row(b, y0, x0);
+        index[1][p] = row(b, y0, x0 + 1);
+        index[2][p] = row(b, y0 + 1, x0);
+        index[3][p] = row(b, y0 + 1, x0 + 1);
+        for (let q = p * c; q < (p + 1) * c; q++) {
+          weight[0][q] = (1 - fy) * (1 - fx);
+          weight[1][q] = (1 - fy) * fx;
+          weight[2][q] = fy * (1 - fx);
+          weight[3][q] = fy * fx;
         }
       }
     }
