@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { RandomTranslation } from '../../src/layers/preprocessing.js';
 import { ImageClassifier, ImageRegressor, StructuredDataClassifier, StructuredDataRegressor } from '../../src/search/tasks/index.js';
-import { warmStartValues } from '../../src/search/tasks/hypermodel.js';
+import { buildTaskModel, warmStartValues } from '../../src/search/tasks/hypermodel.js';
+import { HyperParameters } from '../../src/search/hyperparameters.js';
 import { setRandomSeed } from '../../src/util/seed.js';
 import { tensor, type Tensor } from '../../src/tensor.js';
 import { Random } from '../../src/util/random.js';
@@ -75,6 +76,28 @@ describe('ImageClassifier', () => {
     expect(() => new ImageClassifier({ maxTrials: 0 })).toThrow(/expected maxTrials to be a positive integer, got 0/);
     expect(() => clf.predict(x)).toThrow(/ImageClassifier.predict: expected fit\(\) to have run first/);
     expect(clf.tuner).toBeNull();
+  });
+});
+
+describe('the task hypermodel', () => {
+  it("'cosine' lowers the learning rate to 0 over decaySteps; 'constant' keeps it", () => {
+    const config = { task: 'image_classifier' as const, inputShape: [8, 8, 1], outputUnits: 3, stats: { mean: [0], variance: [1] }, decaySteps: 100 };
+    const rateAt = (schedule: string, step: number) => {
+      const model = buildTaskModel(new HyperParameters({ ...warmStartValues('image_classifier')[0], lr_schedule: schedule, 'adam/learning_rate': 0.002 }), config);
+      model.optimizer!.iterations = step;
+      return model.optimizer!.learningRate;
+    };
+    expect(rateAt('cosine', 0)).toBeCloseTo(0.002, 9);
+    expect(rateAt('cosine', 50)).toBeCloseTo(0.001, 9);
+    expect(rateAt('cosine', 100)).toBeCloseTo(0, 9);
+    expect(rateAt('constant', 100)).toBeCloseTo(0.002, 9);
+  });
+
+  it('builds the Keras MNIST convnet from the first warm-start values', () => {
+    const config = { task: 'image_classifier' as const, inputShape: [28, 28, 1], outputUnits: 10, stats: { mean: [0], variance: [1] } };
+    const model = buildTaskModel(new HyperParameters(warmStartValues('image_classifier')[0]), config);
+    expect(model.layers.map((l) => l.className)).toEqual(['InputLayer', 'Conv2D', 'Conv2D', 'MaxPooling2D', 'Dropout', 'Flatten', 'Dense', 'Dropout', 'Dense']);
+    expect(model.countParams()).toBe(1_199_882);
   });
 });
 

@@ -247,6 +247,7 @@ export abstract class AutoModel {
       outputUnits: this.classifier ? this.encoder!.classes.length : targets.shape[1],
       stats: featureStats(train.x),
       patience: this.args.patience ?? 3,
+      decaySteps: (args.epochs ?? 10) * Math.ceil(train.x.shape[0] / (args.batchSize ?? 32)),
       ...(this.args.hyperparameters ? { fixed: { ...this.args.hyperparameters } } : {}),
       ...(timeBudget !== undefined ? { deadline: Date.now() + timeBudget * 1000 } : {}),
     };
@@ -289,9 +290,10 @@ export abstract class AutoModel {
     if (refit) {
       // The best architecture again, trained on everything for as long as its best trial took.
       if (this.args.seed !== undefined) setRandomSeed(this.args.seed);
-      const model = this.buildBest({ ...this.config, deadline: undefined });
       const all = args.validationData ? train : { x: inputs, y: targets };
-      const history = await model.fit(all.x, all.y, { epochs: (best.bestStep ?? epochs - 1) + 1, batchSize, verbose: args.verbose ?? 0 });
+      const refitEpochs = (best.bestStep ?? epochs - 1) + 1;
+      const model = this.buildBest({ ...this.config, deadline: undefined, decaySteps: refitEpochs * Math.ceil(all.x.shape[0] / batchSize) });
+      const history = await model.fit(all.x, all.y, { epochs: refitEpochs, batchSize, verbose: args.verbose ?? 0 });
       this.model = model;
       return history;
     }

@@ -23,7 +23,7 @@ import { Normalization, RandomRotation, RandomTranslation, RandomZoom } from '..
 import { Model } from '../../models/model.js';
 import { Callback, EarlyStopping, type History, type Logs } from '../../training/callbacks.js';
 import type { Data, FitArgs } from '../../training/fit.js';
-import { Adam, SGD, type Optimizer } from '../../training/optimizers.js';
+import { Adam, cosineDecay, SGD, type Optimizer } from '../../training/optimizers.js';
 import type { HPValues, HyperParameters } from '../hyperparameters.js';
 import type { HyperModel } from '../tuner.js';
 
@@ -40,6 +40,8 @@ export interface TaskConfig {
   stats: { mean: number[]; variance: number[] };
   /** Epochs without improvement of val_loss before a trial stops (default 3). */
   patience?: number;
+  /** Optimizer steps of a whole training (epochs x batches per epoch), for 'cosine' decay. */
+  decaySteps?: number;
   /** Values every trial uses, whatever the oracle proposes. */
   fixed?: HPValues;
   /** Date.now() after which a trial stops at the end of its epoch (the search's time budget). */
@@ -146,11 +148,15 @@ function denseBlock(hp: HyperParameters, h: SymbolicTensor, minLayers: number, d
   return h;
 }
 
-function optimizer(hp: HyperParameters): Optimizer {
+function optimizer(hp: HyperParameters, config: TaskConfig): Optimizer {
   const kind = hp.choice('optimizer', ['adam', 'sgd'], { default: 'adam' });
   const adamRate = hp.conditionalScope('optimizer', 'adam', () => hp.float('adam/learning_rate', { min: 1e-4, max: 1e-2, sampling: 'log', default: 1e-3 }));
   const sgdRate = hp.conditionalScope('optimizer', 'sgd', () => hp.float('sgd/learning_rate', { min: 1e-3, max: 0.3, sampling: 'log', default: 0.03 }));
-  return kind === 'adam' ? new Adam({ learningRate: adamRate }) : new SGD({ learningRate: sgdRate, momentum: 0.9 });
+  // 'cosine' lowers the rate to 0 over the whole training (all epochs of a trial).
+  const schedule = hp.choice('lr_schedule', ['constant', 'cosine'], { default: 'constant' });
+  const rate = kind === 'adam' ? adamRate : sgdRate;
+  const learningRate = schedule === 'cosine' && config.decaySteps ? cosineDecay(rate, config.decaySteps) : rate;
+  return kind === 'adam' ? new Adam({ learningRate }) : new SGD({ learningRate, momentum: 0.9 });
 }
 
 /** Builds and compiles the model of one trial. */
@@ -165,8 +171,8 @@ export function buildTaskModel(hp: HyperParameters, config: TaskConfig): Model {
   const output = new Dense({ units: config.outputUnits, activation: classifier ? 'softmax' : 'linear' }).apply(h);
   const model = new Model({ inputs: input, outputs: output, name: config.task });
   model.compile(classifier
-    ? { optimizer: optimizer(hp), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] }
-    : { optimizer: optimizer(hp), loss: 'mse', metrics: ['mae'] });
+    ? { optimizer: optimizer(hp, config), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] }
+    : { optimizer: optimizer(hp, config), loss: 'mse', metrics: ['mae'] });
   return model;
 }
 
@@ -185,7 +191,7 @@ export function warmStartValues(task: TaskName): HPValues[] {
       'conv/block_1/filters': 64, 'conv/block_1/kernel_size': 3, 'conv/block_1/convs': 1, 'conv/block_1/batch_norm': false,
       'conv/block_1/residual': false, 'conv/block_1/pooling': 'max', 'conv/block_1/dropout': 0.25,
       'head/reduction': 'flatten', 'dense/layers': 1, 'dense/dropout': 0.5, 'dense/batch_norm': false, 'dense/layer_0/units': 128,
-      optimizer: 'adam', 'adam/learning_rate': 1e-3,
+      optimizer: 'adam', 'adam/learning_rate': 1e-3, lr_schedule: 'constant',
     };
     const pooled: HPValues = {
       ...classic, 'augment/translation': 0.1, 'conv/block_0/pooling': 'max',
@@ -194,7 +200,7 @@ export function warmStartValues(task: TaskName): HPValues[] {
   }
   return [{
     normalize: true, 'dense/layers': 2, 'dense/dropout': 0.25, 'dense/batch_norm': false,
-    'dense/layer_0/units': 64, 'dense/layer_1/units': 64, optimizer: 'adam', 'adam/learning_rate': 1e-3,
+    'dense/layer_0/units': 64, 'dense/layer_1/units': 64, optimizer: 'adam', 'adam/learning_rate': 1e-3, lr_schedule: 'constant',
   }];
 }
 
