@@ -21,7 +21,7 @@ export const ONE_WORKER = 'kerasm, 1 worker';
 export function search({ quick }) {
   const config = quick
     ? { trials: 4, samples: 2000, epochs: 1, rounds: 1 }
-    : { trials: 12, samples: 8000, epochs: 3, rounds: 3 };
+    : { trials: 16, samples: 8000, epochs: 4, rounds: 3 };
   return {
     name: `search ${config.trials} MLP trials on ${config.samples} MNIST digits, 1 vs 2 workers`,
     family: 'search',
