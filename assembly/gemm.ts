@@ -9,7 +9,8 @@
 //      F. Van Zee, R. van de Geijn, "BLIS: a framework for rapidly instantiating BLAS" (2015);
 //      XNNPACK src/f32-gemm/gen/f32-gemm-4x8-wasmsimd-loadsplat.c for the register tile.
 //
-// Workspace `work`, (KC * NC + MC * KC + MR * NR) floats (gemmWorkspaceBytes() mirrors this):
+// Workspace `work`, (KC * NC + MC * KC + MR * NR) floats (gemmWorkspaceBytes() computes it from
+// the same constants):
 //
 //   [ packed B: KC x NC floats ][ packed A: MC x KC floats ][ edge tile: MR x NR floats ]
 //
@@ -24,24 +25,18 @@
 // padding and packing B would copy all of it for a single use, so gemmRows reads B in place:
 // a 1x32 tile along B's rows, or, with transB, 4 dot products along B's rows at once.
 
+import { GEMM_KC, GEMM_MC, GEMM_MR, GEMM_NC, GEMM_NR } from '../src/backend/blocking';
 import { ACT_LINEAR } from '../src/backend/opcodes';
 import { activate, activate4 } from './activation';
 import { at, vbroadcast, vload, vmadd, vsplat, vstore } from './simd';
 
-/** Rows of the register tile. */
-const MR: i32 = 4;
-/** Columns of the register tile (two f32x4). */
-const NR: i32 = 8;
-// Blocking, chosen by measuring 512^2 and 1024^2 products on a Zen 3 core (32 KiB L1d, 512 KiB
-// L2) over eleven combinations of KC 128..512, MC 32..256 and NC 256..1024: KC = 128 lost
-// 5-10% (C is read and written once per K slice), the others were within 4%, and this one
-// came out on top for both builds.
-/** Depth of a K slice: one 512 x 8 B panel (16 KiB) stays in L1 while A panels stream by. */
-const KC: i32 = 512;
-/** Rows of an A block: MC x KC floats (128 KiB) stay in L2. */
-const MC: i32 = 64;
-/** Columns of a B block: KC x NC floats (1 MiB), streamed from L3 once per A block. */
-const NC: i32 = 512;
+// Tile and block sizes (MR, NR, KC, MC, NC) live in src/backend/blocking.ts, where the front
+// end reads them too.
+const MR = GEMM_MR;
+const NR = GEMM_NR;
+const KC = GEMM_KC;
+const MC = GEMM_MC;
+const NC = GEMM_NC;
 
 /** C = act(alpha * op(A) * op(B) + beta * C + bias); the contract is in src/backend/kernels.ts. */
 export function f32_gemm(
