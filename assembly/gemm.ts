@@ -9,7 +9,8 @@
 //      F. Van Zee, R. van de Geijn, "BLIS: a framework for rapidly instantiating BLAS" (2015);
 //      XNNPACK src/f32-gemm/gen/f32-gemm-4x8-wasmsimd-loadsplat.c for the register tile.
 //
-// Workspace `work`, (KC * NC + MC * KC + MR * NR) floats (gemmWorkspaceBytes() mirrors this):
+// Workspace `work`, (KC * NC + MC * KC + MR * NR) floats (gemmWorkspaceBytes() computes it from
+// the same constants):
 //
 //   [ packed B: KC x NC floats ][ packed A: MC x KC floats ][ edge tile: MR x NR floats ]
 //
@@ -19,29 +20,26 @@
 //   panel p: a[i0..i0+3][k] for k = 0..kc-1, stored k-major, rows past M are zeros
 // Zero padding lets the microkernel always run a full 4x8 tile; tiles that hang over the M or
 // N edge are computed into the edge tile and copied out element by element.
+// Packing is cheap next to the microkernel: timed inside square products, it takes 2-4% of the
+// time for N = 512 and 1024, and at N = 256 the whole product runs 6-10% slower than its
+// microkernel loops alone.
 //
 // With fewer than 4 rows (M < MR; batch-1 inference is M == 1), 3/4 of each tile would be
 // padding and packing B would copy all of it for a single use, so gemmRows reads B in place:
 // a 1x32 tile along B's rows, or, with transB, 4 dot products along B's rows at once.
 
+import { GEMM_KC, GEMM_MC, GEMM_MR, GEMM_NC, GEMM_NR } from '../src/backend/blocking';
 import { ACT_LINEAR } from '../src/backend/opcodes';
 import { activate, activate4 } from './activation';
 import { at, vbroadcast, vload, vmadd, vsplat, vstore } from './simd';
 
-/** Rows of the register tile. */
-const MR: i32 = 4;
-/** Columns of the register tile (two f32x4). */
-const NR: i32 = 8;
-// Blocking, chosen by measuring 512^2 and 1024^2 products on a Zen 3 core (32 KiB L1d, 512 KiB
-// L2) over eleven combinations of KC 128..512, MC 32..256 and NC 256..1024: KC = 128 lost
-// 5-10% (C is read and written once per K slice), the others were within 4%, and this one
-// came out on top for both builds.
-/** Depth of a K slice: one 512 x 8 B panel (16 KiB) stays in L1 while A panels stream by. */
-const KC: i32 = 512;
-/** Rows of an A block: MC x KC floats (128 KiB) stay in L2. */
-const MC: i32 = 64;
-/** Columns of a B block: KC x NC floats (1 MiB), streamed from L3 once per A block. */
-const NC: i32 = 512;
+// Tile and block sizes (MR, NR, KC, MC, NC) live in src/backend/blocking.ts, where the front
+// end reads them too.
+const MR = GEMM_MR;
+const NR = GEMM_NR;
+const KC = GEMM_KC;
+const MC = GEMM_MC;
+const NC = GEMM_NC;
 
 /** C = act(alpha * op(A) * op(B) + beta * C + bias); the contract is in src/backend/kernels.ts. */
 export function f32_gemm(
@@ -304,13 +302,20 @@ function f32_gemm_1x4_dot(
   let vacc2x4567 = f32x4.splat(0);
   let vacc3x0123 = f32x4.splat(0);
   let vacc3x4567 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
-    const vb0123 = vload(pb);
-    const vb4567 = vload(pb + 16);
-    const va0 = vbroadcast(pa);
-    const va1 = vbroadcast(pa + 4);
-    const va2 = vbroadcast(pa + 8);
-    const va3 = vbroadcast(pa + 12);
+  // Each load names its constant offset from pa or pb (v128.load's immediate), which V8 folds
+  // into the x64 address, and the loop ends on a pointer compare: per k, 6 loads, 8 multiply-
+  // adds and 3 loop instructions (with vload(pa + 4) and a k counter there were 6 more, and the
+  // plain build's GEMM ran 5-17% slower). Unrolling k does not help: Binaryen merges each
+  // accumulator's updates into one expression, which loads every unrolled operand first, and V8
+  // spills the accumulators.
+  const paEnd = pa + (<usize>(kc * MR) << 2);
+  while (pa < paEnd) {
+    const vb0123 = v128.load(pb);
+    const vb4567 = v128.load(pb, 16);
+    const va0 = v128.load32_splat(pa);
+    const va1 = v128.load32_splat(pa, 4);
+    const va2 = v128.load32_splat(pa, 8);
+    const va3 = v128.load32_splat(pa, 12);
     vacc0x0123 = vmadd(va0, vb0123, vacc0x0123);
     vacc0x4567 = vmadd(va0, vb4567, vacc0x4567);
     vacc1x0123 = vmadd(va1, vb0123, vacc1x0123);

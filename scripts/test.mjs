@@ -29,7 +29,8 @@ const filters = process.argv.slice(2);
 
 const WASM_MODULE = 'src/backend/wasm/binary.generated.ts';
 const WASM_INPUTS = [
-  'assembly', 'src/backend/opcodes.ts', 'asconfig.json', 'scripts/build-wasm.mjs',
+  'assembly', 'src/backend/opcodes.ts', 'src/backend/blocking.ts', 'asconfig.json',
+  'scripts/build-wasm.mjs',
 ];
 const BUNDLE_OUTPUTS = [
   'dist/kerasm.js', 'dist/kerasm.cjs', 'dist/kerasm.d.ts', 'dist/kerasm.d.cts',

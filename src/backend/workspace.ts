@@ -1,18 +1,16 @@
 // Scratch space that kernels need beyond their inputs and outputs. The caller allocates
 // `work` with at least this many bytes; a kernel never touches more of it.
 
+import { GEMM_KC, GEMM_MC, GEMM_MR, GEMM_NC, GEMM_NR } from './blocking.js';
 import type { Window2D } from './geometry.js';
 
-// f32_gemm's blocking (assembly/gemm.ts): packed B panels (GEMM_KC x GEMM_NC floats), packed A
-// panels (GEMM_MC x GEMM_KC floats) and one 4x8 edge tile. Must match the constants there.
-const GEMM_KC = 512;
-const GEMM_MC = 64;
-const GEMM_NC = 512;
-const GEMM_EDGE_TILE = 4 * 8;
-
-/** Bytes of packing space f32_gemm needs (independent of the problem size). */
+/**
+ * Bytes of packing space f32_gemm needs (independent of the problem size): packed B panels
+ * (KC x NC floats), packed A panels (MC x KC floats) and one register tile for the edges, as
+ * drawn in assembly/gemm.ts.
+ */
 export function gemmWorkspaceBytes(): number {
-  return (GEMM_KC * GEMM_NC + GEMM_MC * GEMM_KC + GEMM_EDGE_TILE) * 4;
+  return (GEMM_KC * GEMM_NC + GEMM_MC * GEMM_KC + GEMM_MR * GEMM_NR) * 4;
 }
 
 /**

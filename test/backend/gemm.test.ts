@@ -8,6 +8,7 @@
 
 import { describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
+import { GEMM_KC, GEMM_MC, GEMM_NC } from '../../src/backend/blocking.js';
 import type { Ptr } from '../../src/backend/kernels.js';
 import {
   ACT_ELU, ACT_GELU, ACT_LEAKY_RELU, ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_SWISH, ACT_TANH,
@@ -24,17 +25,17 @@ const ACT_NAMES = ['linear', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'ge
 
 /**
  * [M, N, K]: 1, the 4x8 register tile +-1 on each axis, odd primes, and the blocking edges of
- * assembly/gemm.ts: K slices of 512, A blocks of 64 rows, B blocks of 512 columns; M < 4 takes
- * the unpacked path.
+ * assembly/gemm.ts, taken from the block sizes themselves (K slices of GEMM_KC, A blocks of
+ * GEMM_MC rows, B blocks of GEMM_NC columns); M < 4 takes the unpacked path.
  */
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 1, 7], [1, 8, 1], [4, 1, 1], [1, 17, 33], [1, 257, 64], [33, 1, 31],
   [3, 7, 5], [4, 8, 4], [5, 9, 3], [3, 9, 16], [5, 7, 17], [4, 16, 8], [8, 8, 8],
   [7, 13, 9], [9, 17, 13], [13, 31, 4], [16, 16, 16], [17, 15, 31], [31, 33, 1],
   [33, 31, 64], [64, 64, 64], [9, 64, 127], [127, 9, 5], [64, 127, 33], [13, 257, 7],
-  [257, 13, 9], [5, 33, 257], [17, 8, 300], [31, 64, 513], [127, 127, 127],
+  [257, 13, 9], [5, 33, 257], [17, 8, 300], [31, 64, GEMM_KC + 1], [127, 127, 127],
   [257, 129, 300], [129, 257, 17], [3, 1030, 5], [2, 70, 299], [260, 4, 3], [16, 3, 0],
-  [7, 9, 0], [2, 40, 0], [9, 530, 7], [65, 33, 1030],
+  [7, 9, 0], [2, 40, 0], [9, GEMM_NC + 18, 7], [GEMM_MC + 1, 33, 2 * GEMM_KC + 6],
 ];
 
 interface GemmCase {
