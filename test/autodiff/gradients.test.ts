@@ -37,6 +37,8 @@ const CASES: Record<OpName, Case[]> = {
   conv2d: [
     { name: 'same s2 bias', shapes: [[2, 5, 6, 3], [3, 3, 3, 4], [4]], f: (x, w, b) => project(ops.conv2d(x, w, { padding: 'same', strides: 2, bias: b })) },
     { name: 'valid dilated sigmoid', shapes: [[1, 7, 7, 2], [2, 2, 2, 3]], f: (x, w) => project(ops.conv2d(x, w, { dilations: 2, activation: 'sigmoid' })) },
+    // 3x3, stride 1, 16 channels in and out: the Winograd paths of all three kernels.
+    { name: '3x3 same bias tanh, 16 channels', shapes: [[1, 5, 4, 16], [3, 3, 16, 16], [16]], f: (x, w, b) => project(ops.conv2d(x, w, { padding: 'same', bias: b, activation: 'tanh' })) },
   ],
   depthwiseConv2d: [
     { name: 'same m2 bias', shapes: [[2, 5, 5, 3], [3, 3, 3, 2], [6]], f: (x, w, b) => project(ops.depthwiseConv2d(x, w, { padding: 'same', bias: b })) },
