@@ -15,8 +15,9 @@ export function gemmWorkspaceBytes(): number {
   return (GEMM_KC * GEMM_NC + GEMM_MC * GEMM_KC + GEMM_EDGE_TILE) * 4;
 }
 
-// The Winograd paths of assembly/conv.ts: TILE_BLOCK and the test in usesWinograd().
+// The Winograd paths of assembly/conv.ts: TILE_BLOCK, PLANE_SKEW and the test in usesWinograd().
 const WINOGRAD_TILE_BLOCK = 32;
+const WINOGRAD_PLANE_SKEW = 16;
 
 /** Whether a conv with this filter, stride, dilation and channel counts runs as Winograd. */
 function usesWinograd(g: Window2D, stride: [number, number], C: number, CO: number): boolean {
@@ -57,7 +58,9 @@ export function conv2dWorkspaceBytes(g: Window2D, CO: number): number {
     const Hp = 2 * Math.ceil(OH / 2) + 2;
     const Wp = 2 * Math.ceil(OW / 2) + 2;
     const padded = padTop !== 0 || padLeft !== 0 || Hp > H || Wp > W;
-    return 16 * C * COP + 16 * WINOGRAD_TILE_BLOCK * (CP + COP) + (padded ? Hp * Wp * C : 0);
+    const planes = 16 * (WINOGRAD_TILE_BLOCK * CP + WINOGRAD_PLANE_SKEW) +
+      16 * (WINOGRAD_TILE_BLOCK * COP + WINOGRAD_PLANE_SKEW);
+    return 16 * C * COP + planes + (padded ? Hp * Wp * C : 0);
   };
   /** Floats of f32_conv2d's work: panels 16 channels wide (8 for a small leftover), bias, runs. */
   const forward = (
