@@ -48,8 +48,9 @@ function scaleRows(rows: Tensor, scale: Tensor): Tensor {
 }
 
 export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
-  matmul: ({ inputs: [a, b, bias], output, attrs: { transposeA: tA, transposeB: tB, fused } }, dyOut, needs) => {
-    const dy = throughFused(fused, output, dyOut);
+  matmul: ({ inputs: [a, b, bias], output, attrs }, dyOut, needs) => {
+    const { transposeA: tA, transposeB: tB } = attrs;
+    const dy = throughFused(attrs.fused, output, dyOut);
     // see: the four cases of d(op(A) op(B)) in e.g. The Matrix Cookbook, section 2.4
     const da = !needs[0] ? undefined : tA
       ? matmul(b, dy, { transposeA: tB, transposeB: true })

@@ -15,14 +15,19 @@ export function gemmWorkspaceBytes(): number {
   return (GEMM_KC * GEMM_NC + GEMM_MC * GEMM_KC + GEMM_EDGE_TILE) * 4;
 }
 
-// The Winograd paths of assembly/conv.ts: TILE_BLOCK, PLANE_SKEW and the test in usesWinograd().
+// The Winograd paths of assembly/conv.ts: TILE_BLOCK, PLANE_SKEW, the channel thresholds and
+// the test in usesWinograd().
 const WINOGRAD_TILE_BLOCK = 32;
 const WINOGRAD_PLANE_SKEW = 16;
+const WINOGRAD_MIN_CHANNELS = 16;
+const WINOGRAD_FILTER_MIN_CHANNELS = 8;
 
 /** Whether a conv with this filter, stride, dilation and channel counts runs as Winograd. */
-function usesWinograd(g: Window2D, stride: [number, number], C: number, CO: number): boolean {
+function usesWinograd(
+  g: Window2D, stride: [number, number], C: number, CO: number, minChannels: number,
+): boolean {
   return g.KH === 3 && g.KW === 3 && stride[0] === 1 && stride[1] === 1 && g.dilationH === 1 &&
-    g.dilationW === 1 && C >= 8 && CO >= 16;
+    g.dilationW === 1 && C >= minChannels && CO >= 16;
 }
 
 /**
@@ -67,7 +72,9 @@ export function conv2dWorkspaceBytes(g: Window2D, CO: number): number {
     H: number, W: number, C: number, CO: number, OH: number, OW: number,
     stride: [number, number], padTop: number, padLeft: number,
   ): number => {
-    if (usesWinograd(g, stride, C, CO)) return winograd(H, W, C, CO, OH, OW, padTop, padLeft);
+    if (usesWinograd(g, stride, C, CO, WINOGRAD_MIN_CHANNELS)) {
+      return winograd(H, W, C, CO, OH, OW, padTop, padLeft);
+    }
     const rest = CO % 16;
     const width = CO - rest + (rest === 0 ? 0 : rest <= 8 ? 8 : 16);
     const image = paddedImage(H, W, C, OH, OW, stride, padTop, padLeft);
@@ -87,7 +94,7 @@ export function conv2dWorkspaceBytes(g: Window2D, CO: number): number {
         )
       : Math.ceil(K / 8) * 8 * CO + K + PIXEL_BLOCK +
         paddedImage(g.H, g.W, g.C, g.OH, g.OW, strides, g.padTop, g.padLeft);
-  const backwardFilter = usesWinograd(g, strides, g.C, CO)
+  const backwardFilter = usesWinograd(g, strides, g.C, CO, WINOGRAD_FILTER_MIN_CHANNELS)
     ? winograd(g.H, g.W, g.C, CO, g.OH, g.OW, g.padTop, g.padLeft)
     : K + PIXEL_BLOCK + Math.ceil(CO / 8) * 8 * PIXEL_BLOCK +
       paddedImage(g.H, g.W, g.C, g.OH, g.OW, strides, g.padTop, g.padLeft);

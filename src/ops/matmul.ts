@@ -64,6 +64,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     bias ? bias.ptr : 0, fused ? act : ACT_LINEAR, alpha,
     scratch(backend, gemmWorkspaceBytes()),
   );
-  record('matmul', bias ? [a, b, bias] : [a, b], c, { transposeA, transposeB, ...fusedAttrs(act, alpha) });
+  record(
+    'matmul', bias ? [a, b, bias] : [a, b], c,
+    { transposeA, transposeB, ...fusedAttrs(act, alpha) },
+  );
   return fused ? c : unaryOp('matmul', act)(c, { alpha });
 }
