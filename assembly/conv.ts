@@ -441,8 +441,9 @@ export function f32_conv2d(
 // A 3x3 conv with stride 1 and no dilation computes each 2x2 block of output pixels ("tile")
 // from the 4x4 input pixels under it as
 //   Y = A^T [ (G g G^T) . (B^T d B) ] A        (. the element-wise product)
-// per pair of channels, where summing over input channels moves inside the brackets: for each
-// of the 16 positions e of the 4x4 transformed tile, the sum over c is a GEMM
+// for one input and one output channel, d the input tile and g the filter. The sum over input
+// channels moves inside the brackets, so for each of the 16 positions e of the 4x4 transformed
+// tile, the sum over c is a GEMM
 //   M[e][tile, co] = V[e][tile, c] * U[e][c, co],  V = B^T d B,  U = G g G^T.
 // 16 GEMMs of depth C replace one of depth 9*C: 2.25 times fewer multiply-adds, for transforms
 // that cost O(C + CO) per tile. The transform matrices hold only 0, +-1 and 1/2, so the result
@@ -459,9 +460,9 @@ export function f32_conv2d(
 //   U        [16][COP/16][C][16]  the transformed filter in 16-channel panels, zero past CO
 //   V        [16][TILE_BLOCK][CP] one block of transformed input tiles, CP = C rounded up to 4
 //   M        [16][TILE_BLOCK][COP] their products, before the output transform
-// where the 16 planes of V and of M are each followed by PLANE_SKEW unused floats.
 //   padded   [Hp, Wp, C]          the zero-bordered image, when needsPadding()
-// with COP = CO rounded up to 16, Hp = 2*ceil(OH/2) + 2 and Wp = 2*ceil(OW/2) + 2.
+// with COP = CO rounded up to 16, Hp = 2*ceil(OH/2) + 2 and Wp = 2*ceil(OW/2) + 2, and each of
+// the 16 planes of V and of M followed by PLANE_SKEW unused floats.
 
 /** Tiles transformed and multiplied together: V and M of a block stay in L2, a plane in L1. */
 const TILE_BLOCK: i32 = 32;
@@ -477,10 +478,11 @@ const PLANE_SKEW: i32 = 16;
 @inline function blockPlane(rowFloats: i32): i32 {
   return TILE_BLOCK * rowFloats + PLANE_SKEW;
 }
+
 /**
  * Input channels from which the Winograd forward beats the direct kernel. C is the depth of its
  * GEMMs; with fewer channels the transforms weigh too much (measured on 13x13 outputs: C = 8
- * ran 1.5x slower than direct, C = 12 even, C = 16 and up faster).
+ * ran 1.15-1.5x slower than direct, C = 12 even, C = 16 and up faster).
  */
 const WINOGRAD_MIN_CHANNELS: i32 = 16;
 /**
@@ -1139,8 +1141,8 @@ export function f32_conv2d_backward_filter(
 //   S        [16][C][COP]         the sums, zeroed first
 //   V        [16][TILE_BLOCK][CP] one block of transformed input tiles
 //   D        [16][TILE_BLOCK][COP] the same block's transformed dy tiles
-// with PLANE_SKEW floats after each plane of V and D, as in the forward path.
 //   padded   [Hp, Wp, C]          as in the forward Winograd path
+// with PLANE_SKEW floats after each plane of V and D, as in the forward path.
 
 /**
  * D = A dy A^T for 4 channels (or the first `count`) of the 2x2 dy tile at `dy` (rows
