@@ -11,7 +11,7 @@ import { matmul } from '../ops/matmul.js';
 import { gatherGrad, inversePermutation, pad, slice, split, sumToShape, transpose } from '../ops/movement.js';
 import { avgPoolGrad, maxPoolGrad } from '../ops/pool.js';
 import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy, sum } from '../ops/reduce.js';
-import type { OpName, TapeEntry } from './tape.js';
+import type { FusedAttrs, OpName, TapeEntry } from './tape.js';
 
 /**
  * `needs[i]` says whether input i's gradient is used; rules of expensive ops skip the others
@@ -27,6 +27,14 @@ function biasGrad(dy: Tensor): Tensor {
   return sum(dy.reshape([-1, channels]), { axis: 0 });
 }
 
+/**
+ * The gradient before an activation fused in the op (see gradientFromOutput in
+ * src/ops/activations.ts): computed from the op's output, which is all the tape keeps.
+ */
+function throughFused(fused: FusedAttrs['fused'], output: Tensor, dy: Tensor): Tensor {
+  return fused ? unaryGrad(fused.code, fused.alpha, output, output, dy) : dy;
+}
+
 /** rows[r, :] *= scale[r], one scale_shift call per row (losses are per-row). */
 function scaleRows(rows: Tensor, scale: Tensor): Tensor {
   const [n, c] = rows.shape;
@@ -40,7 +48,9 @@ function scaleRows(rows: Tensor, scale: Tensor): Tensor {
 }
 
 export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
-  matmul: ({ inputs: [a, b, bias], attrs: { transposeA: tA, transposeB: tB } }, dy, needs) => {
+  matmul: ({ inputs: [a, b, bias], output, attrs }, dyOut, needs) => {
+    const { transposeA: tA, transposeB: tB } = attrs;
+    const dy = throughFused(attrs.fused, output, dyOut);
     // see: the four cases of d(op(A) op(B)) in e.g. The Matrix Cookbook, section 2.4
     const da = !needs[0] ? undefined : tA
       ? matmul(b, dy, { transposeA: tB, transposeB: true })
@@ -50,16 +60,22 @@ export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
       : matmul(a, dy, { transposeA: !tA });
     return [da, db, bias && needs[2] ? biasGrad(dy) : undefined];
   },
-  conv2d: ({ inputs: [x, w, bias], attrs }, dy, needs) => [
-    needs[0] ? conv2dBackpropInput(dy, w, x.shape, attrs) : undefined,
-    needs[1] ? conv2dBackpropFilter(x, dy, w.shape, attrs) : undefined,
-    bias && needs[2] ? biasGrad(dy) : undefined,
-  ],
-  depthwiseConv2d: ({ inputs: [x, w, bias], attrs }, dy, needs) => [
-    needs[0] ? depthwiseConv2dBackpropInput(dy, w, x.shape, attrs) : undefined,
-    needs[1] ? depthwiseConv2dBackpropFilter(x, dy, w.shape, attrs) : undefined,
-    bias && needs[2] ? biasGrad(dy) : undefined,
-  ],
+  conv2d: ({ inputs: [x, w, bias], output, attrs }, dyOut, needs) => {
+    const dy = throughFused(attrs.fused, output, dyOut);
+    return [
+      needs[0] ? conv2dBackpropInput(dy, w, x.shape, attrs) : undefined,
+      needs[1] ? conv2dBackpropFilter(x, dy, w.shape, attrs) : undefined,
+      bias && needs[2] ? biasGrad(dy) : undefined,
+    ];
+  },
+  depthwiseConv2d: ({ inputs: [x, w, bias], output, attrs }, dyOut, needs) => {
+    const dy = throughFused(attrs.fused, output, dyOut);
+    return [
+      needs[0] ? depthwiseConv2dBackpropInput(dy, w, x.shape, attrs) : undefined,
+      needs[1] ? depthwiseConv2dBackpropFilter(x, dy, w.shape, attrs) : undefined,
+      bias && needs[2] ? biasGrad(dy) : undefined,
+    ];
+  },
   maxPool: ({ inputs: [x], attrs }, dy) => [maxPoolGrad(dy, x, attrs)],
   avgPool: ({ inputs: [x], attrs }, dy) => [avgPoolGrad(dy, x.shape, attrs)],
   unary: ({ inputs: [x], output, attrs }, dy) => [unaryGrad(attrs.code, attrs.alpha, x, output, dy)],

@@ -8,9 +8,9 @@ import type { Tensor } from '../tensor.js';
 
 /** Attributes each differentiable op saves for its gradient rule. */
 export interface OpAttrs {
-  matmul: { transposeA: boolean; transposeB: boolean };
-  conv2d: WindowAttrs;
-  depthwiseConv2d: WindowAttrs;
+  matmul: { transposeA: boolean; transposeB: boolean } & FusedAttrs;
+  conv2d: WindowAttrs & FusedAttrs;
+  depthwiseConv2d: WindowAttrs & FusedAttrs;
   maxPool: PoolAttrs;
   avgPool: PoolAttrs;
   unary: { code: number; alpha: number };
@@ -27,6 +27,14 @@ export interface OpAttrs {
   concat: { axis: number };
   broadcastTo: Record<string, never>;
   gather: { axis: number };
+}
+
+/**
+ * An activation (ACT_* code) applied to the output by the op's own kernel while recording.
+ * Only activations whose derivative can be computed from the output stay fused.
+ */
+export interface FusedAttrs {
+  fused?: { code: number; alpha: number };
 }
 
 export interface WindowAttrs {

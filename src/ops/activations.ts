@@ -1,6 +1,7 @@
 // Activation names as users write them (Keras identifiers and camelCase) mapped to the kernel
 // codes of the fused epilogues and f32_unary.
 
+import type { FusedAttrs } from '../autodiff/tape.js';
 import * as codes from '../backend/opcodes.js';
 import { fail } from './check.js';
 
@@ -26,6 +27,24 @@ export function defaultAlpha(code: number): number {
   if (code === codes.ACT_LEAKY_RELU) return 0.2;
   if (code === codes.ACT_ELU) return 1;
   return 0;
+}
+
+/**
+ * Whether f32_unary_backward gets the activation's derivative right when handed the output y
+ * in place of the input x: sigmoid and tanh read only y, and relu's test x > 0 is y > 0. Such
+ * activations can stay fused in a recorded matmul or conv, whose input to the activation is
+ * then never stored.
+ */
+export function gradientFromOutput(code: number): boolean {
+  return (
+    code === codes.ACT_LINEAR || code === codes.ACT_RELU || code === codes.ACT_SIGMOID ||
+    code === codes.ACT_TANH
+  );
+}
+
+/** The tape attributes of an activation fused in a recorded op: none when linear or not fused. */
+export function fusedAttrs(code: number, alpha: number): FusedAttrs {
+  return code === codes.ACT_LINEAR || !gradientFromOutput(code) ? {} : { fused: { code, alpha } };
 }
 
 /** The kernel code of an activation name (undefined means linear). */

@@ -2,7 +2,8 @@ import { window2d, type Padding, type Window2D } from '../backend/geometry.js';
 import { conv2dWorkspaceBytes } from '../backend/workspace.js';
 import { isRecording, record, type WindowAttrs } from '../autodiff/tape.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { activationCode, defaultAlpha, type ActivationName } from './activations.js';
+import { ACT_LINEAR } from '../backend/opcodes.js';
+import { activationCode, defaultAlpha, fusedAttrs, gradientFromOutput, type ActivationName } from './activations.js';
 import { unaryOp } from './elementwise.js';
 import { expectPositiveInt, expectRank, expectShape, fail, output, sameBackend, scratch } from './check.js';
 
@@ -86,14 +87,18 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tenso
   const y = output(op, backend, [N, g.OH, g.OW, CO], options.out);
   const act = activationCode(op, options.activation);
   const alpha = options.alpha ?? defaultAlpha(act);
-  const recording = isRecording();
+  // While recording, an activation whose gradient needs its input runs as its own op.
+  const fused = !isRecording() || gradientFromOutput(act);
   backend.kernels.f32_conv2d(
     x.ptr, w.ptr, options.bias ? options.bias.ptr : 0, y.ptr,
     N, g.H, g.W, C, KH, KW, CO, ...args(g),
-    recording ? 0 : act, alpha, scratch(backend, conv2dWorkspaceBytes(g, CO)),
+    fused ? act : ACT_LINEAR, alpha, scratch(backend, conv2dWorkspaceBytes(g, CO)),
   );
-  record('conv2d', options.bias ? [x, w, options.bias] : [x, w], y, windowAttrs(g, options));
-  return recording && act !== 0 ? unaryOp(op, act)(y, { alpha }) : y;
+  record(
+    'conv2d', options.bias ? [x, w, options.bias] : [x, w], y,
+    { ...windowAttrs(g, options), ...fusedAttrs(act, alpha) },
+  );
+  return fused ? y : unaryOp(op, act)(y, { alpha });
 }
 
 /** The gradient of conv2d with respect to its input x of shape `inputShape`. */
@@ -152,13 +157,16 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {
   const y = output(op, backend, [N, g.OH, g.OW, C * M], options.out);
   const act = activationCode(op, options.activation);
   const alpha = options.alpha ?? defaultAlpha(act);
-  const recording = isRecording();
+  const fused = !isRecording() || gradientFromOutput(act);
   backend.kernels.f32_depthwise_conv2d(
     x.ptr, w.ptr, options.bias ? options.bias.ptr : 0, y.ptr,
-    N, g.H, g.W, C, KH, KW, M, ...args(g), recording ? 0 : act, alpha,
+    N, g.H, g.W, C, KH, KW, M, ...args(g), fused ? act : ACT_LINEAR, alpha,
   );
-  record('depthwiseConv2d', options.bias ? [x, w, options.bias] : [x, w], y, windowAttrs(g, options));
-  return recording && act !== 0 ? unaryOp(op, act)(y, { alpha }) : y;
+  record(
+    'depthwiseConv2d', options.bias ? [x, w, options.bias] : [x, w], y,
+    { ...windowAttrs(g, options), ...fusedAttrs(act, alpha) },
+  );
+  return fused ? y : unaryOp(op, act)(y, { alpha });
 }
 
 /** The gradient of depthwiseConv2d with respect to its input. */

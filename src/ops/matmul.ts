@@ -1,7 +1,8 @@
 import { gemmWorkspaceBytes } from '../backend/workspace.js';
 import { isRecording, record } from '../autodiff/tape.js';
 import type { Tensor } from '../tensor.js';
-import { activationCode, defaultAlpha, type ActivationName } from './activations.js';
+import { ACT_LINEAR } from '../backend/opcodes.js';
+import { activationCode, defaultAlpha, fusedAttrs, gradientFromOutput, type ActivationName } from './activations.js';
 import { unaryOp } from './elementwise.js';
 import { expectRank, expectShape, fail, output, sameBackend, scratch } from './check.js';
 
@@ -52,16 +53,20 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const c = output(op, backend, [M, N], out);
   const act = activationCode(op, options.activation);
   const alpha = options.alpha ?? defaultAlpha(act);
-  // While recording, the activation runs as its own op so its gradient can see its input.
+  // While recording, an activation whose gradient needs its input runs as its own op.
   const recording = isRecording();
   if (recording && beta !== 0) fail(op, 'expected beta 0 while gradients are recorded');
+  const fused = !recording || gradientFromOutput(act);
   backend.kernels.f32_gemm(
     transposeA ? 1 : 0, transposeB ? 1 : 0, M, N, K,
     1, a.ptr, ac, b.ptr, bc,
     beta, c.ptr, N,
-    bias ? bias.ptr : 0, recording ? 0 : act, alpha,
+    bias ? bias.ptr : 0, fused ? act : ACT_LINEAR, alpha,
     scratch(backend, gemmWorkspaceBytes()),
   );
-  record('matmul', bias ? [a, b, bias] : [a, b], c, { transposeA, transposeB });
-  return recording && act !== 0 ? unaryOp('matmul', act)(c, { alpha }) : c;
+  record(
+    'matmul', bias ? [a, b, bias] : [a, b], c,
+    { transposeA, transposeB, ...fusedAttrs(act, alpha) },
+  );
+  return fused ? c : unaryOp('matmul', act)(c, { alpha });
 }

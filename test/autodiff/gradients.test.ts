@@ -33,13 +33,22 @@ const CASES: Record<OpName, Case[]> = {
     { name: 'tB', shapes: [[3, 4], [5, 4]], f: (a, b) => project(ops.matmul(a, b, { transposeB: true })) },
     { name: 'tA tB', shapes: [[4, 3], [5, 4]], f: (a, b) => project(ops.matmul(a, b, { transposeA: true, transposeB: true })) },
     { name: 'bias tanh', shapes: [[3, 4], [4, 5], [5]], f: (a, b, c) => project(ops.matmul(a, b, { bias: c, activation: 'tanh' })) },
+    // relu, sigmoid and tanh stay fused while recording (their gradient reads the output);
+    // elu and the others run as a separate unary op.
+    { name: 'bias relu', shapes: [[3, 4], [4, 5], [5]], f: (a, b, c) => project(ops.matmul(a, b, { bias: c, activation: 'relu' })) },
+    { name: 'elu', shapes: [[3, 4], [4, 5]], f: (a, b) => project(ops.matmul(a, b, { activation: 'elu' })) },
   ],
   conv2d: [
     { name: 'same s2 bias', shapes: [[2, 5, 6, 3], [3, 3, 3, 4], [4]], f: (x, w, b) => project(ops.conv2d(x, w, { padding: 'same', strides: 2, bias: b })) },
     { name: 'valid dilated sigmoid', shapes: [[1, 7, 7, 2], [2, 2, 2, 3]], f: (x, w) => project(ops.conv2d(x, w, { dilations: 2, activation: 'sigmoid' })) },
+    { name: 'valid relu', shapes: [[2, 5, 5, 2], [3, 3, 2, 3]], f: (x, w) => project(ops.conv2d(x, w, { activation: 'relu' })) },
+    { name: 'same gelu', shapes: [[1, 4, 4, 2], [3, 3, 2, 2]], f: (x, w) => project(ops.conv2d(x, w, { padding: 'same', activation: 'gelu' })) },
+    // 3x3, stride 1, 16 channels in and out: the Winograd paths of all three kernels.
+    { name: '3x3 same bias tanh, 16 channels', shapes: [[1, 5, 4, 16], [3, 3, 16, 16], [16]], f: (x, w, b) => project(ops.conv2d(x, w, { padding: 'same', bias: b, activation: 'tanh' })) },
   ],
   depthwiseConv2d: [
     { name: 'same m2 bias', shapes: [[2, 5, 5, 3], [3, 3, 3, 2], [6]], f: (x, w, b) => project(ops.depthwiseConv2d(x, w, { padding: 'same', bias: b })) },
+    { name: 'valid relu', shapes: [[1, 5, 5, 3], [3, 3, 3, 1]], f: (x, w) => project(ops.depthwiseConv2d(x, w, { activation: 'relu' })) },
   ],
   maxPool: [{ name: '2x2', shapes: [[2, 4, 6, 3]], f: (x) => project(ops.maxPool(x)) }],
   avgPool: [{ name: '3x3 s2 same', shapes: [[1, 5, 5, 2]], f: (x) => project(ops.avgPool(x, { poolSize: 3, strides: 2, padding: 'same' })) }],

@@ -35,6 +35,11 @@ interface ConvCase {
 // C and CO cover 1, the SIMD width 4 and the 8- and 16-channel panels, each +-1, and larger
 // multiples; spatial sizes are odd (or 28) so that register tiles always have leftovers. The
 // dense backward-data kernel takes two paths (stride 1 with C >= 8, and the rest): both occur.
+// 3x3 filters with stride 1, no dilation and CO >= 16 take the Winograd paths of the forward
+// kernel with C >= 16 (and of backward data, a forward conv with C and CO swapped) and of the
+// backward-filter kernel with C >= 8: the 1x1x17 and 28x28x32 rows and the last two, which
+// have odd output sizes (partial 2x2 tiles), C and CO past a SIMD vector, C odd, and CO past a
+// 16-channel panel.
 const CASES: ConvCase[] = [
   { input: [1, 5, 5, 3], kernel: [1, 1], CO: 4, M: 1, padding: 'valid', gradient: true },
   {
@@ -98,6 +103,11 @@ const CASES: ConvCase[] = [
   },
   // The filter is larger than the input: 'valid' has no output pixel, so gradients are zero.
   { input: [1, 5, 5, 3], kernel: [7, 7], CO: 4, M: 1, padding: 'valid' },
+  {
+    input: [2, 9, 11, 13], kernel: [3, 3], CO: 20, M: 1, padding: 'same', bias: true,
+    act: ACT_TANH,
+  },
+  { input: [1, 11, 12, 24], kernel: [3, 3], CO: 17, M: 1, padding: 'valid', bias: true },
 ];
 
 function geometryOf(c: ConvCase): Window2D {
