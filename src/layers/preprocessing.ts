@@ -450,19 +450,27 @@ export class Normalization extends Layer {
     return shape;
   }
 
-  call([x]: Tensor[]): Tensor {
-    // y = (x - mean) / sqrt(max(variance, eps)), folded per feature into y = x * s + t.
+  /**
+   * The layer as y = x * scale + offset per feature, with scale = 1 / sqrt(max(variance, 1e-7))
+   * and offset = -mean * scale (what an exported model computes with a tfjs-loadable layer).
+   */
+  affine(): { scale: Float32Array; offset: Float32Array } {
     const mean = this.mean.read();
     const variance = this.variance.read();
-    const features = mean.length;
-    const s = new Float32Array(features);
-    const t = new Float32Array(features);
-    for (let f = 0; f < features; f++) {
-      s[f] = 1 / Math.sqrt(Math.max(variance[f], 1e-7));
-      t[f] = -mean[f] * s[f];
+    const scale = new Float32Array(mean.length);
+    const offset = new Float32Array(mean.length);
+    for (let f = 0; f < mean.length; f++) {
+      scale[f] = 1 / Math.sqrt(Math.max(variance[f], 1e-7));
+      offset[f] = -mean[f] * scale[f];
     }
+    return { scale, offset };
+  }
+
+  call([x]: Tensor[]): Tensor {
+    const { scale, offset } = this.affine();
+    const features = scale.length;
     const rows = x.reshape([-1, features]);
-    return ops.add(ops.mul(rows, tensor(s, [features])), tensor(t, [features])).reshape(x.shape);
+    return ops.add(ops.mul(rows, tensor(scale, [features])), tensor(offset, [features])).reshape(x.shape);
   }
 
   override getConfig() {
