@@ -151,35 +151,28 @@ function resampleImages(
 }
 
 /**
- * Shifts each training image by a random whole number of pixels (Keras RandomTranslation);
- * at inference it passes images through unchanged. Images are [batch, height, width, channels].
- * @example
- * ```ts
- * new Sequential([
- *   new RandomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'constant', inputShape: [28, 28, 1] }),
- *   new Conv2D({ filters: 32, kernelSize: 3, activation: 'relu' }),
- * ]);
- * ```
+ * What the random image layers share: images in, the same shape out, the identity at
+ * inference, and while training one affine map per image drawn by `drawMap`.
  */
-export class RandomTranslation extends Layer {
-  readonly className = 'RandomTranslation';
-  readonly heightFactor: [number, number];
-  readonly widthFactor: [number, number];
+abstract class RandomImageLayer extends Layer {
   readonly fillMode: FillMode;
   readonly fillValue: number;
+  readonly interpolation: Interpolation;
   readonly seed: number | undefined;
 
-  constructor(args: RandomTranslationArgs) {
-    super(args, 'random_translation');
-    this.heightFactor = checkFactor('RandomTranslation', 'heightFactor', args.heightFactor);
-    this.widthFactor = checkFactor('RandomTranslation', 'widthFactor', args.widthFactor ?? args.heightFactor);
-    this.fillMode = checkFill('RandomTranslation', args.fillMode ?? 'reflect');
-    if ((args.interpolation ?? 'nearest') !== 'nearest') {
-      fail('RandomTranslation', `expected interpolation 'nearest' (whole-pixel shifts), got '${String(args.interpolation)}'`);
-    }
+  protected constructor(
+    args: LayerArgs & { fillMode?: FillMode; fillValue?: number; interpolation?: Interpolation; seed?: number },
+    defaultName: string, layer: string, interpolation: Interpolation,
+  ) {
+    super(args, defaultName);
+    this.fillMode = checkFill(layer, args.fillMode ?? 'reflect');
+    this.interpolation = checkInterpolation(layer, args.interpolation ?? interpolation);
     this.fillValue = args.fillValue ?? 0;
     this.seed = args.seed;
   }
+
+  /** The map of one image of height h and width w: output pixel -> input coordinates. */
+  protected abstract drawMap(rng: Random, h: number, w: number): Affine;
 
   protected override checkInputShapes(shapes: SymbolicShape[]): void {
     checkImages(this, shapes);
@@ -192,20 +185,49 @@ export class RandomTranslation extends Layer {
   call([x]: Tensor[], ctx: CallContext): Tensor {
     if (!ctx.training) return x;
     const [n, h, w] = x.shape;
-    // Output pixel (r, col) reads input pixel (r - dy, col - dx), dy and dx whole pixels.
-    const maps = Array.from({ length: n }, (): Affine => {
-      const dy = Math.round(draw(ctx.rng, this.heightFactor) * h);
-      const dx = Math.round(draw(ctx.rng, this.widthFactor) * w);
-      return [1, 0, -dx, 0, 1, -dy];
-    });
-    return resampleImages(x, maps, 'nearest', this.fillMode, this.fillValue);
+    const maps = Array.from({ length: n }, () => this.drawMap(ctx.rng, h, w));
+    return resampleImages(x, maps, this.interpolation, this.fillMode, this.fillValue);
   }
 
   override getConfig() {
-    return {
-      ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor,
-      fillMode: this.fillMode, fillValue: this.fillValue, seed: this.seed,
-    };
+    return { ...super.getConfig(), fillMode: this.fillMode, fillValue: this.fillValue, interpolation: this.interpolation, seed: this.seed };
+  }
+}
+
+/**
+ * Shifts each training image by a random whole number of pixels (Keras RandomTranslation);
+ * at inference it passes images through unchanged. Images are [batch, height, width, channels].
+ * @example
+ * ```ts
+ * new Sequential([
+ *   new RandomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'constant', inputShape: [28, 28, 1] }),
+ *   new Conv2D({ filters: 32, kernelSize: 3, activation: 'relu' }),
+ * ]);
+ * ```
+ */
+export class RandomTranslation extends RandomImageLayer {
+  readonly className = 'RandomTranslation';
+  readonly heightFactor: [number, number];
+  readonly widthFactor: [number, number];
+
+  constructor(args: RandomTranslationArgs) {
+    if ((args.interpolation ?? 'nearest') !== 'nearest') {
+      fail('RandomTranslation', `expected interpolation 'nearest' (whole-pixel shifts), got '${String(args.interpolation)}'`);
+    }
+    super(args, 'random_translation', 'RandomTranslation', 'nearest');
+    this.heightFactor = checkFactor('RandomTranslation', 'heightFactor', args.heightFactor);
+    this.widthFactor = checkFactor('RandomTranslation', 'widthFactor', args.widthFactor ?? args.heightFactor);
+  }
+
+  /** Output pixel (r, col) reads input pixel (r - dy, col - dx), dy and dx whole pixels. */
+  protected drawMap(rng: Random, h: number, w: number): Affine {
+    const dy = Math.round(draw(rng, this.heightFactor) * h);
+    const dx = Math.round(draw(rng, this.widthFactor) * w);
+    return [1, 0, -dx, 0, 1, -dy];
+  }
+
+  override getConfig() {
+    return { ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor };
   }
 }
 
@@ -232,51 +254,27 @@ export interface RandomRotationArgs extends LayerArgs {
  * ]);
  * ```
  */
-export class RandomRotation extends Layer {
+export class RandomRotation extends RandomImageLayer {
   readonly className = 'RandomRotation';
   readonly factor: [number, number];
-  readonly fillMode: FillMode;
-  readonly fillValue: number;
-  readonly interpolation: Interpolation;
-  readonly seed: number | undefined;
 
   constructor(args: RandomRotationArgs) {
-    super(args, 'random_rotation');
+    super(args, 'random_rotation', 'RandomRotation', 'bilinear');
     this.factor = checkFactor('RandomRotation', 'factor', args.factor);
-    this.fillMode = checkFill('RandomRotation', args.fillMode ?? 'reflect');
-    this.interpolation = checkInterpolation('RandomRotation', args.interpolation ?? 'bilinear');
-    this.fillValue = args.fillValue ?? 0;
-    this.seed = args.seed;
   }
 
-  protected override checkInputShapes(shapes: SymbolicShape[]): void {
-    checkImages(this, shapes);
-  }
-
-  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
-    return shape;
-  }
-
-  call([x]: Tensor[], ctx: CallContext): Tensor {
-    if (!ctx.training) return x;
-    const [n, h, w] = x.shape;
-    // Keras's rotation matrix with offsets that keep the centre ((w-1)/2, (h-1)/2) fixed.
-    const maps = Array.from({ length: n }, (): Affine => {
-      const angle = draw(ctx.rng, this.factor) * 2 * Math.PI;
-      const cos = Math.cos(angle);
-      const sin = Math.sin(angle);
-      const xOffset = (w - 1 - (cos * (w - 1) - sin * (h - 1))) / 2;
-      const yOffset = (h - 1 - (sin * (w - 1) + cos * (h - 1))) / 2;
-      return [cos, -sin, xOffset, sin, cos, yOffset];
-    });
-    return resampleImages(x, maps, this.interpolation, this.fillMode, this.fillValue);
+  /** Keras's rotation matrix with offsets that keep the centre ((w-1)/2, (h-1)/2) fixed. */
+  protected drawMap(rng: Random, h: number, w: number): Affine {
+    const angle = draw(rng, this.factor) * 2 * Math.PI;
+    const cos = Math.cos(angle);
+    const sin = Math.sin(angle);
+    const xOffset = (w - 1 - (cos * (w - 1) - sin * (h - 1))) / 2;
+    const yOffset = (h - 1 - (sin * (w - 1) + cos * (h - 1))) / 2;
+    return [cos, -sin, xOffset, sin, cos, yOffset];
   }
 
   override getConfig() {
-    return {
-      ...super.getConfig(), factor: this.factor, fillMode: this.fillMode, fillValue: this.fillValue,
-      interpolation: this.interpolation, seed: this.seed,
-    };
+    return { ...super.getConfig(), factor: this.factor };
   }
 }
 
@@ -309,51 +307,27 @@ export interface RandomZoomArgs extends LayerArgs {
  * ]);
  * ```
  */
-export class RandomZoom extends Layer {
+export class RandomZoom extends RandomImageLayer {
   readonly className = 'RandomZoom';
   readonly heightFactor: [number, number];
   /** Null: the width takes the height's zoom. */
   readonly widthFactor: [number, number] | null;
-  readonly fillMode: FillMode;
-  readonly fillValue: number;
-  readonly interpolation: Interpolation;
-  readonly seed: number | undefined;
 
   constructor(args: RandomZoomArgs) {
-    super(args, 'random_zoom');
+    super(args, 'random_zoom', 'RandomZoom', 'bilinear');
     this.heightFactor = checkFactor('RandomZoom', 'heightFactor', args.heightFactor);
     this.widthFactor = args.widthFactor === undefined ? null : checkFactor('RandomZoom', 'widthFactor', args.widthFactor);
-    this.fillMode = checkFill('RandomZoom', args.fillMode ?? 'reflect');
-    this.interpolation = checkInterpolation('RandomZoom', args.interpolation ?? 'bilinear');
-    this.fillValue = args.fillValue ?? 0;
-    this.seed = args.seed;
   }
 
-  protected override checkInputShapes(shapes: SymbolicShape[]): void {
-    checkImages(this, shapes);
-  }
-
-  computeOutputShape([shape]: SymbolicShape[]): SymbolicShape {
-    return shape;
-  }
-
-  call([x]: Tensor[], ctx: CallContext): Tensor {
-    if (!ctx.training) return x;
-    const [n, h, w] = x.shape;
-    // Output pixel (x, y) reads centre + zoom * ((x, y) - centre), so zoom > 1 zooms out.
-    const maps = Array.from({ length: n }, (): Affine => {
-      const zy = 1 + draw(ctx.rng, this.heightFactor);
-      const zx = this.widthFactor ? 1 + draw(ctx.rng, this.widthFactor) : zy;
-      return [zx, 0, ((w - 1) / 2) * (1 - zx), 0, zy, ((h - 1) / 2) * (1 - zy)];
-    });
-    return resampleImages(x, maps, this.interpolation, this.fillMode, this.fillValue);
+  /** Output pixel (x, y) reads centre + zoom * ((x, y) - centre), so zoom > 1 zooms out. */
+  protected drawMap(rng: Random, h: number, w: number): Affine {
+    const zy = 1 + draw(rng, this.heightFactor);
+    const zx = this.widthFactor ? 1 + draw(rng, this.widthFactor) : zy;
+    return [zx, 0, ((w - 1) / 2) * (1 - zx), 0, zy, ((h - 1) / 2) * (1 - zy)];
   }
 
   override getConfig() {
-    return {
-      ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor,
-      fillMode: this.fillMode, fillValue: this.fillValue, interpolation: this.interpolation, seed: this.seed,
-    };
+    return { ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor };
   }
 }
 
