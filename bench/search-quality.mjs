@@ -5,7 +5,7 @@
 //   node bench/search-quality.mjs                  # both parts (about 20 minutes on 2 cores)
 //   node bench/search-quality.mjs --only oracles   # part 1: the algorithms, 3 seeds
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
-//   options: --seeds 3 --trials 24 (part 1); --budget 420 --epochs 20 --workers <cores> --refit 0|1 (part 2); --json FILE
+//   options: --seeds 3 --trials 24 --space mlp|wide (part 1); --budget 420 --epochs 20 --workers <cores> --refit 0|1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
 // scored on 2,000 others. Every algorithm gets the same budget, counted in epochs trained (which
@@ -53,6 +53,34 @@ function mlp(hp) {
   return model;
 }
 
+/**
+ * A wider space (--space wide): learning rates over five decades, plain SGD, saturating
+ * activations and heavy dropout, where many settings train poorly, as in real searches.
+ */
+function wide(hp) {
+  const layers = hp.int('layers', { min: 1, max: 3, default: 1 });
+  const activation = hp.choice('activation', ['relu', 'tanh', 'sigmoid']);
+  const model = new Sequential();
+  model.add(new Dense({ units: hp.choice('units_0', [8, 32, 128, 512]), activation, inputShape: [784] }));
+  for (let i = 1; i < 3; i++) {
+    hp.conditionalScope('layers', [2, 3].filter((v) => v > i), () => {
+      const units = hp.choice(`units_${i}`, [8, 32, 128, 512]);
+      if (i < layers) model.add(new Dense({ units, activation }));
+    });
+  }
+  const dropout = hp.float('dropout', { min: 0, max: 0.7 });
+  if (dropout > 0) model.add(new Dropout({ rate: dropout }));
+  model.add(new Dense({ units: 10, activation: 'softmax' }));
+  const optimizer = hp.choice('optimizer', ['adam', 'sgd', 'rmsprop']);
+  const learningRate = hp.float('learning_rate', { min: 1e-5, max: 1, sampling: 'log', default: 1e-3 });
+  const opt = optimizer === 'adam' ? new kerasm.Adam({ learningRate }) : optimizer === 'sgd' ? new kerasm.SGD({ learningRate }) : new kerasm.RMSprop({ learningRate });
+  model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  return model;
+}
+const SPACES = { mlp, wide };
+const space = arg('space', 'mlp');
+if (!(space in SPACES)) throw new Error(`--space: expected one of ${Object.keys(SPACES).join(', ')}, got '${space}'`);
+
 const ORACLES = {
   RandomSearch: (seed) => new RandomSearch({ seed }),
   BayesianOptimization: (seed) => new BayesianOptimization({ seed }),
@@ -75,7 +103,7 @@ async function oracles() {
       let best = -Infinity;
       const started = performance.now();
       const budget = TRIALS * EPOCHS;
-      const tuner = new Tuner({ hypermodel: mlp, oracle: make(seed), objective: 'val_accuracy', maxTrials: 20 * TRIALS, seed, verbose: 0 });
+      const tuner = new Tuner({ hypermodel: SPACES[space], oracle: make(seed), objective: 'val_accuracy', maxTrials: 20 * TRIALS, seed, verbose: 0 });
       for await (const trial of tuner.searchIterator(x, y, { epochs: EPOCHS, batchSize: 64, validationData: val, verbose: 0 })) {
         const trained = trial.epochs !== undefined ? trial.epochs - (trial.initialEpoch ?? 0) : EPOCHS;
         spent += trial.status === 'completed' || trial.status === 'failed' ? trained : 0;
