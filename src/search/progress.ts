@@ -4,6 +4,7 @@
 //   trials 7/20 (1 failed) · best val_accuracy 0.9812 (trial 0004) · 3m12s left
 
 import type { Trial } from './oracles/oracle.js';
+import { defaultWriter, type Writer } from '../training/progress.js';
 
 export interface SearchProgress {
   /** Trials finished, whatever their status. */
@@ -60,17 +61,6 @@ export function progressOf(trials: readonly Trial[], best: Trial | undefined, to
     best: best && best.score !== null ? { score: best.score, trialId: best.trialId } : null,
     secondsLeft,
   };
-}
-
-interface Writer {
-  isTTY: boolean;
-  write(text: string): void;
-}
-
-function defaultWriter(): Writer {
-  const stdout = (globalThis as { process?: { stdout?: { isTTY?: boolean; write(s: string): void } } }).process?.stdout;
-  if (stdout) return { isTTY: Boolean(stdout.isTTY), write: (s) => stdout.write(s) };
-  return { isTTY: false, write: (s) => console.log(s.replace(/\n$/, '')) };
 }
 
 /** Whether a search prints progress when its verbose option is left out: in a terminal only. */

@@ -3,12 +3,14 @@
 
 import { Callback, type Logs } from './callbacks.js';
 
-interface Writer {
+/** Where progress text goes: a terminal (redrawn in place) or plain lines. */
+export interface Writer {
   isTTY: boolean;
   write(text: string): void;
 }
 
-function defaultWriter(): Writer {
+/** Node's stdout, or console.log one complete line at a time where there is none (browsers). */
+export function defaultWriter(): Writer {
   const stdout = (globalThis as { process?: { stdout?: { isTTY?: boolean; write(s: string): void } } }).process?.stdout;
   if (stdout) return { isTTY: Boolean(stdout.isTTY), write: (s) => stdout.write(s) };
   let line = '';
