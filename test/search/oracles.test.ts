@@ -7,15 +7,7 @@ import {
   ASHA, BayesianOptimization, RegularizedEvolution, GridSearch, HyperParameters, Hyperband, RandomSearch,
   type HPValues, type Oracle, type Trial,
 } from '../../src/search/index.js';
-
-/** Gives the oracle the space that `define` registers (what the tuner does after a build). */
-function withSpace<O extends Oracle>(oracle: O, define: (hp: HyperParameters) => void, maximize = false): O {
-  const hp = new HyperParameters();
-  define(hp);
-  oracle.space.merge(hp);
-  oracle.maximize = maximize;
-  return oracle;
-}
+import { withSpace } from './helpers.js';
 
 /** Runs an oracle for n trials on `score`; returns the trials. */
 function run(oracle: Oracle, n: number, score: (values: HPValues, epochs?: number) => number): Trial[] {

@@ -7,15 +7,8 @@ import {
   ASHA, BayesianOptimization, GridSearch, HyperParameters, Hyperband, RandomSearch, RegularizedEvolution,
   type HPValues, type Oracle, type Trial, type TrialRequest,
 } from '../../src/search/index.js';
+import { withSpace } from './helpers.js';
 import { Random } from '../../src/util/random.js';
-
-function withSpace<O extends Oracle>(oracle: O, define: (hp: HyperParameters) => void, maximize = false): O {
-  const hp = new HyperParameters();
-  define(hp);
-  oracle.space.merge(hp);
-  oracle.maximize = maximize;
-  return oracle;
-}
 
 const id = (i: number) => String(i).padStart(4, '0');
 

@@ -5,27 +5,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dense, SGD, Sequential, tensor, type Model } from '../../src/index.js';
-import { GridSearch, RandomSearch, Tuner, type HyperParameters, type Trial } from '../../src/search/index.js';
-import { Random } from '../../src/util/random.js';
+import { tensor } from '../../src/index.js';
+import { GridSearch, RandomSearch, Tuner, type Trial } from '../../src/search/index.js';
+import { regressionData, regressor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kerasm-search-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const rng = new Random(11);
-const xData = new Float32Array(48 * 3).map(() => rng.normal());
-const x = tensor(xData, [48, 3]);
-const y = tensor(new Float32Array(48).map((_, i) => xData[i * 3] - 2 * xData[i * 3 + 2]), [48, 1]);
-const fitArgs = { epochs: 2, batchSize: 16, validationSplit: 0.25 };
-
-function regressor(hp: HyperParameters): Model {
-  const model = new Sequential([
-    new Dense({ units: hp.int('units', { min: 2, max: 16 }), activation: 'relu', inputShape: [3] }),
-    new Dense({ units: 1 }),
-  ]);
-  model.compile({ optimizer: new SGD({ learningRate: hp.float('lr', { min: 0.001, max: 0.1, sampling: 'log' }) }), loss: 'mse' });
-  return model;
-}
+const { x, y, fitArgs } = regressionData();
 
 const tuner = (projectName: string, maxTrials: number, extra: Partial<ConstructorParameters<typeof Tuner>[0]> = {}) =>
   new Tuner({ hypermodel: regressor, oracle: new RandomSearch(), objective: 'val_loss', maxTrials, seed: 5, directory: dir, projectName, modelsToKeep: 2, ...extra });
@@ -61,7 +48,7 @@ describe('persistence', () => {
     // The best models come back from disk with the weights of their scored epoch.
     const third = tuner('resume', 5);
     const models = await third.getBestModels(2);
-    const xVal = tensor(xData.slice(36 * 3), [12, 3]);
+    const xVal = tensor(x.dataSync().slice(36 * 3), [12, 3]);
     const yVal = tensor(y.dataSync().slice(36), [12, 1]);
     models.forEach((m, i) => expect(m.evaluate(xVal, yVal, { batchSize: 12 }).loss).toBeCloseTo(best[i].score!, 4));
     await expect(third.getBestModels(3)).rejects.toThrow(/were not kept; ask for at most modelsToKeep \(2\) models/);

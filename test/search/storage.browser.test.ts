@@ -3,28 +3,20 @@
 // record, starting over (this project only), and what an interrupted run leaves behind.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dense, SGD, Sequential, io, tensor, type Model } from '../../src/index.js';
+import { io, tensor, type Model } from '../../src/index.js';
 import { indexedDBModelNames } from '../../src/io/handlers.js';
 import { RandomSearch, Tuner, type HyperParameters, type HPValues } from '../../src/search/index.js';
 import { indexedDBStore } from '../../src/search/storage_indexeddb.js';
-import { Random } from '../../src/util/random.js';
+import { regressionData, regressor } from './helpers.js';
 
 const DIRECTORY = 'kerasm-storage-test';
 
-const rng = new Random(11);
-const xData = new Float32Array(48 * 3).map(() => rng.normal());
-const x = tensor(xData, [48, 3]);
-const y = tensor(new Float32Array(48).map((_, i) => xData[i * 3] - 2 * xData[i * 3 + 2]), [48, 1]);
-const fitArgs = { epochs: 2, batchSize: 16, validationSplit: 0.25 };
+const { x, y, fitArgs } = regressionData();
 
-/** A small regressor that records the values of every model it builds. */
+/** The shared regressor, recording the values of every model it builds. */
 function recordingRegressor(built: HPValues[]) {
   return (hp: HyperParameters): Model => {
-    const model = new Sequential([
-      new Dense({ units: hp.int('units', { min: 2, max: 16 }), activation: 'relu', inputShape: [3] }),
-      new Dense({ units: 1 }),
-    ]);
-    model.compile({ optimizer: new SGD({ learningRate: hp.float('lr', { min: 0.001, max: 0.1, sampling: 'log' }) }), loss: 'mse' });
+    const model = regressor(hp);
     built.push({ ...hp.values });
     return model;
   };
@@ -105,7 +97,7 @@ describe('search state in IndexedDB', () => {
     await third.search(x, y, fitArgs);
     expect(thirdBuilt).toEqual([]); // nothing left to run
     const models = await third.getBestModels(2);
-    const xVal = tensor(xData.slice(36 * 3), [12, 3]);
+    const xVal = tensor(x.dataSync().slice(36 * 3), [12, 3]);
     const yVal = tensor(y.dataSync().slice(36), [12, 1]);
     models.forEach((m, i) => expect(m.evaluate(xVal, yVal, { batchSize: 12 }).loss).toBeCloseTo(best[i].score!, 4));
   });

@@ -7,28 +7,14 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dense, SGD, Sequential, tensor, type Model } from '../../src/index.js';
-import { RandomSearch, Tuner, type HyperParameters } from '../../src/search/index.js';
+import { RandomSearch, Tuner } from '../../src/search/index.js';
 import { fileStore } from '../../src/search/storage.js';
-import { Random } from '../../src/util/random.js';
+import { regressionData, regressor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kerasm-storage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const rng = new Random(11);
-const xData = new Float32Array(48 * 3).map(() => rng.normal());
-const x = tensor(xData, [48, 3]);
-const y = tensor(new Float32Array(48).map((_, i) => xData[i * 3] - 2 * xData[i * 3 + 2]), [48, 1]);
-const fitArgs = { epochs: 2, batchSize: 16, validationSplit: 0.25 };
-
-function regressor(hp: HyperParameters): Model {
-  const model = new Sequential([
-    new Dense({ units: hp.int('units', { min: 2, max: 16 }), activation: 'relu', inputShape: [3] }),
-    new Dense({ units: 1 }),
-  ]);
-  model.compile({ optimizer: new SGD({ learningRate: hp.float('lr', { min: 0.001, max: 0.1, sampling: 'log' }) }), loss: 'mse' });
-  return model;
-}
+const { x, y, fitArgs } = regressionData();
 
 const tuner = (projectName: string, maxTrials: number) =>
   new Tuner({ hypermodel: regressor, oracle: new RandomSearch(), objective: 'val_loss', maxTrials, seed: 5, directory: dir, projectName, modelsToKeep: 2 });
