@@ -14,7 +14,7 @@ import type { Normalization } from '../../layers/preprocessing.js';
 import { fail } from '../../ops/check.js';
 import { Model } from '../../models/model.js';
 import { Tensor, tensor } from '../../tensor.js';
-import type { History, Logs } from '../../training/callbacks.js';
+import { History, type Logs } from '../../training/callbacks.js';
 import type { Data } from '../../training/fit.js';
 import { Random } from '../../util/random.js';
 import { setRandomSeed } from '../../util/seed.js';
@@ -213,7 +213,7 @@ export abstract class AutoModel {
     return fail(what, `expected a table of numeric features of shape [samples, features], got [${x.shape.join(', ')}]`);
   }
 
-  /** Searches architectures and training settings, then trains the best one. Returns its History. */
+  /** Searches architectures and training settings, then trains the best one (refit). Returns that training's History, empty without refit. */
   async fit(x: Data, y: Data | Labels, args: AutoFitArgs = {}): Promise<History> {
     const name = `${this.constructor.name}.fit`;
     const inputs = this.prepareInputs(toTensor(x, name));
@@ -299,7 +299,8 @@ export abstract class AutoModel {
     }
     const [model] = await this.tuner.getBestModels(1);
     this.model = model;
-    return { epoch: [], history: {} } as unknown as History;
+    // No training after the search: an empty History (the trials' scores are in tuner.trials).
+    return new History();
   }
 
   /** The best trial's hyperparameter values. */
