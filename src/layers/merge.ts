@@ -1,11 +1,35 @@
 // Layers that merge several inputs of the same shape.
+//
+// Masks (1 keep, 0 skip; shaped as the input without its last axis) merge as in tf.keras and
+// TensorFlow.js: a merge over the features keeps a position only where every masked input
+// keeps it, and an input without a mask counts as all ones. Keras 3 ORs them instead (and its
+// Add, Multiply drop them when any input has none); the AND never lets a padded step of one
+// input reach an RNN.
 
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import type { Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../tensor.js';
 import { Layer, formatSymbolicShape, type LayerArgs, type SymbolicShape } from './layer.js';
 
+/** Throws unless each given mask has its input's shape without the last axis. */
+function checkMasks(layer: Layer, inputs: readonly Tensor[], masks: readonly (Tensor | null)[]): void {
+  masks.forEach((m, i) => {
+    const want = inputs[i].shape.slice(0, -1);
+    if (m && formatShape(m.shape) !== formatShape(want)) {
+      fail(layer.className, `expected the mask of input ${i} of layer '${layer.name}' to have shape ${formatShape(want)} (the input's shape without its last axis), got ${formatShape(m.shape)}`);
+    }
+  });
+}
+
+/** The AND of the masks that are present (a product of 0/1 tensors); null if none is. */
+function allOf(masks: readonly (Tensor | null)[]): Tensor | null {
+  const present = masks.filter((m): m is Tensor => m !== null);
+  if (present.length === 0) return null;
+  return present.slice(1).reduce((acc, m) => ops.mul(acc, m), present[0]);
+}
+
 abstract class Merge extends Layer {
+  override readonly supportsMasking = true;
   protected abstract combine(a: Tensor, b: Tensor): Tensor;
 
   protected override checkInputShapes(shapes: SymbolicShape[]): void {
@@ -24,6 +48,16 @@ abstract class Merge extends Layer {
 
   call(inputs: Tensor[]): Tensor {
     return inputs.slice(1).reduce((acc, x) => this.combine(acc, x), inputs[0]);
+  }
+
+  override computeMask(inputs: Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+    const given = inputs.map((_, i) => masks[i] ?? null);
+    checkMasks(this, inputs, given);
+    return [allOf(given)];
+  }
+
+  override outputsMasked(inputsMasked: readonly boolean[]): boolean[] {
+    return [inputsMasked.some(Boolean)];
   }
 }
 
@@ -51,6 +85,9 @@ export class Multiply extends Merge {
 
 /**
  * Joins its inputs along one axis (the last by default); every other axis must agree.
+ * Masks: joined along the features (last axis), a position is kept where every masked input
+ * keeps it; joined along another axis (the steps of [batch, steps, features]), the masks are
+ * joined along it too, with ones for an input that has none.
  * @example
  * ```ts
  * const a = Input({ shape: [4] });
@@ -60,6 +97,7 @@ export class Multiply extends Merge {
  */
 export class Concatenate extends Layer {
   readonly className = 'Concatenate';
+  override readonly supportsMasking = true;
   readonly axis: number;
 
   constructor(args: LayerArgs & { axis?: number } = {}) {
@@ -96,6 +134,21 @@ export class Concatenate extends Layer {
 
   call(inputs: Tensor[]): Tensor {
     return ops.concat(inputs, this.resolve(inputs[0].rank));
+  }
+
+  override computeMask(inputs: Tensor[], masks: readonly (Tensor | null)[]): (Tensor | null)[] {
+    const given = inputs.map((_, i) => masks[i] ?? null);
+    if (given.every((m) => m === null)) return [null];
+    checkMasks(this, inputs, given);
+    const rank = inputs[0].rank;
+    const a = this.resolve(rank);
+    // The masks lack the last axis; every other axis of theirs lines up with the inputs'.
+    if (a === rank - 1) return [allOf(given)];
+    return [ops.concat(given.map((m, i) => m ?? ops.ones(inputs[i].shape.slice(0, -1))), a)];
+  }
+
+  override outputsMasked(inputsMasked: readonly boolean[]): boolean[] {
+    return [inputsMasked.some(Boolean)];
   }
 
   override getConfig() {
