@@ -3,7 +3,7 @@
 import { noGrad } from '../autodiff/tape.js';
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { formatShape, tensor, type Tensor } from '../tensor.js';
 import type { InitializerLike } from './initializers.js';
 import { Layer, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable } from './layer.js';
 
@@ -22,10 +22,13 @@ export interface BatchNormalizationArgs extends LayerArgs {
 
 /**
  * Normalizes each channel (last axis) by the batch's mean and variance while training, and by
- * moving averages of them at inference (Keras BatchNormalization).
+ * moving averages of them at inference (Keras BatchNormalization). A mask passes through;
+ * while training, the statistics cover only the positions it keeps (as Keras 3), so padding
+ * does not shift them.
  */
 export class BatchNormalization extends Layer {
   readonly className = 'BatchNormalization';
+  override readonly supportsMasking = true;
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
@@ -65,9 +68,12 @@ export class BatchNormalization extends Layer {
     const rows = x.reshape([-1, channels]);
     let y: Tensor;
     if (ctx.training) {
-      const mean = ops.mean(rows, { axis: 0 });
+      const mask = ctx.masks?.[0] ?? null;
+      const weights = mask ? this.maskWeights(mask, x) : null;
+      const mean = weights ? weights.average(rows) : ops.mean(rows, { axis: 0 });
       const centered = ops.sub(rows, mean);
-      const variance = ops.mean(ops.square(centered), { axis: 0 });
+      const squares = ops.square(centered);
+      const variance = weights ? weights.average(squares) : ops.mean(squares, { axis: 0 });
       const inv = ops.reciprocal(ops.sqrt(ops.scaleShift(variance, 1, this.epsilon)));
       y = ops.mul(centered, inv);
       noGrad(() => this.updateMoving(mean.dataSync() as Float32Array, variance.dataSync() as Float32Array));
@@ -88,6 +94,28 @@ export class BatchNormalization extends Layer {
       y = ops.add(ops.mul(rows, tensor(s, [channels])), tensor(t, [channels]));
     }
     return y.reshape(x.shape);
+  }
+
+  /**
+   * The mask spread over the channels, and the average over kept rows it gives: sum(w * v) /
+   * (kept + 1e-7), Keras 3's masked moments (all-masked batches give 0, not NaN).
+   */
+  private maskWeights(mask: Tensor, x: Tensor): { average: (v: Tensor) => Tensor } {
+    const channels = x.shape[x.rank - 1];
+    const want = x.shape.slice(0, -1);
+    if (formatShape(mask.shape) !== formatShape(want)) {
+      fail('BatchNormalization', `expected a mask of shape ${formatShape(want)} (the input's shape without its last axis) for layer '${this.name}', got ${formatShape(mask.shape)}`);
+    }
+    const keep = mask.dataSync();
+    const spread = new Float32Array(keep.length * channels);
+    let kept = 0;
+    keep.forEach((k, r) => {
+      spread.fill(k, r * channels, (r + 1) * channels);
+      kept += k;
+    });
+    const w = tensor(spread, [keep.length, channels]);
+    const scale = 1 / (kept + 1e-7);
+    return { average: (v) => ops.scaleShift(ops.sum(ops.mul(v, w), { axis: 0 }), scale) };
   }
 
   private updateMoving(mean: Float32Array, variance: Float32Array): void {
@@ -130,6 +158,8 @@ export interface LayerNormalizationArgs extends LayerArgs {
  */
 export class LayerNormalization extends Layer {
   readonly className = 'LayerNormalization';
+  /** Each position is normalized on its own, so a mask passes through unchanged (as Keras). */
+  override readonly supportsMasking = true;
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
