@@ -196,16 +196,20 @@ export class Model extends Layer {
   }
 
   /**
-   * Prints a Keras-style table: layer (type), output shape, parameters, and totals.
+   * Prints a Keras-style table: layer (type), output shape, parameters, and totals. A layer
+   * with several outputs (an RNN with returnState) shows the list of their shapes, as Keras.
    * @example
    * ```ts
    * model.summary(); // or model.summary((line) => lines.push(line))
    * ```
    */
   summary(print: (line: string) => void = console.log): void {
+    const shapes = (n: Node) => (n.outputs.length === 1
+      ? formatSymbolicShape(n.output.shape)
+      : `[${n.outputs.map((t) => formatSymbolicShape(t.shape)).join(', ')}]`);
     const rows = this.order
       .filter((n) => n.inputs.length > 0 || (this.className !== 'Sequential'))
-      .map((n) => [`${n.layer.name} (${n.layer.className})`, formatSymbolicShape(n.output.shape), String(n.layer.countParams())]);
+      .map((n) => [`${n.layer.name} (${n.layer.className})`, shapes(n), String(n.layer.countParams())]);
     const header = ['Layer (type)', 'Output Shape', 'Param #'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 4);
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('').trimEnd();

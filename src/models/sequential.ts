@@ -36,17 +36,25 @@ export class Sequential extends Model {
     for (const layer of args.layers ?? []) this.add(layer);
   }
 
-  /** Appends a layer. The first layer needs `inputShape`, or the model is built on first use. */
+  /**
+   * Appends a layer. The first layer needs `inputShape`, or the model is built on first use.
+   * A layer with several outputs (an RNN with returnState) may only come last; the model then
+   * has all of them as outputs, as in Keras 3.
+   */
   add(layer: Layer): void {
     if (this.stack.includes(layer)) fail('Sequential.add', `layer '${layer.name}' is already in the model`);
+    const previous = this.stack[this.stack.length - 1];
+    if (previous && previous.outputCount > 1) {
+      fail('Sequential.add', `expected layer '${layer.name}' to follow a layer with one output, got it after '${previous.name}', which returns ${previous.outputCount} tensors; a layer with several outputs can only be last in a Sequential model (use the functional API to pass them on)`);
+    }
     if (this.head === null && layer.batchInputShape) {
       this.head = Input({ shape: layer.batchInputShape.slice(1) as number[], batchSize: layer.batchInputShape[0] ?? undefined });
     }
     if (this.head !== null) {
-      const output = layer.apply(this.head);
+      const outputs = layer.applyAll(this.head);
       this.stack.push(layer);
-      this.head = output;
-      this.setGraph(this.inputs.length ? this.inputs : this.firstInput(), output);
+      this.head = outputs[0];
+      this.setGraph(this.inputs.length ? this.inputs : this.firstInput(), outputs);
     } else {
       this.stack.push(layer);
     }
