@@ -93,7 +93,9 @@ function sampleCount(xs: Tensor[], ys: Tensor[]): number {
 /** Throws if any value is NaN or infinite, naming the sample. */
 function checkFinite(t: Tensor, what: string): void {
   if (t.dtype !== 'float32') return;
-  const data = t.dataSync();
+  // A view of the heap, not a copy: the data may be tens of megabytes, checked once per fit.
+  const start = t.ptr >> 2;
+  const data = t.backend.heap.f32.subarray(start, start + t.size);
   const per = t.size / Math.max(1, t.shape[0]);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
@@ -191,9 +193,11 @@ function resetMetrics(c: Compiled): void {
   for (const list of c.metrics) for (const m of list) m.reset();
 }
 
+/** Rows [offset, offset + n) of the tensors: a split refers to the data, it never copies it. */
 interface Split {
   xs: Tensor[];
   ys: Tensor[];
+  offset: number;
   n: number;
 }
 
@@ -202,11 +206,7 @@ function splitValidation(xs: Tensor[], ys: Tensor[], n: number, fraction: number
   const nVal = Math.floor(n * fraction);
   const nTrain = n - nVal;
   if (nVal === 0 || nTrain === 0) fail('fit', `validationSplit ${fraction} of ${n} samples leaves an empty split`);
-  const cut = (t: Tensor, a: number, b: number) => noGrad(() => takeRows(t, null, a, b));
-  return {
-    train: { xs: xs.map((t) => cut(t, 0, nTrain)), ys: ys.map((t) => cut(t, 0, nTrain)), n: nTrain },
-    val: { xs: xs.map((t) => cut(t, nTrain, n)), ys: ys.map((t) => cut(t, nTrain, n)), n: nVal },
-  };
+  return { train: { xs, ys, offset: 0, n: nTrain }, val: { xs, ys, offset: nTrain, n: nVal } };
 }
 
 function isBatchIterable(x: unknown): x is AsyncIterable<Batch> | Iterable<Batch> {
@@ -253,13 +253,13 @@ export async function fit(
     xs.forEach((t, i) => checkFinite(t, `x[${i}]`));
     ys.forEach((t, i) => checkFinite(t, `y[${i}]`));
     ys.forEach((t, i) => c.losses[i]?.validateTargets?.(t, model.outputs[i].shape));
-    train = { xs, ys, n };
+    train = { xs, ys, offset: 0, n };
     if (args.validationSplit) ({ train, val } = splitValidation(xs, ys, n, args.validationSplit));
   }
   if (args.validationData) {
     const vx = toTensors(args.validationData[0], 'validation x');
     const vy = toTensors(args.validationData[1], 'validation y');
-    val = { xs: vx, ys: vy, n: sampleCount(vx, vy) };
+    val = { xs: vx, ys: vy, offset: 0, n: sampleCount(vx, vy) };
   }
 
   const history = new History();
@@ -291,9 +291,9 @@ export async function fit(
       }
     };
     if (train) {
-      const order = new Int32Array(train.n).map((_, i) => i);
-      if (args.shuffle ?? true) globalRandom().shuffle(order);
       const t = train;
+      const order = new Int32Array(t.n).map((_, i) => t.offset + i);
+      if (args.shuffle ?? true) globalRandom().shuffle(order);
       for (let b = 0, start = 0; start < t.n && !model.stopTraining; b++, start += batchSize) {
         const end = Math.min(start + batchSize, t.n);
         await runCallbacks(callbacks, (cb) => cb.onBatchBegin(b));
@@ -314,24 +314,24 @@ export async function fit(
       }
     }
     const logs: Logs = { loss: seen ? lossSum / seen : NaN, ...metricLogs(model, c) };
-    if (val) Object.assign(logs, evaluateSplit(model, c, val.xs, val.ys, batchSize, 'val_'));
+    if (val) Object.assign(logs, evaluateSplit(model, c, val, batchSize, 'val_'));
     await runCallbacks(callbacks, (cb) => cb.onEpochEnd(epoch, logs));
   }
   await runCallbacks(callbacks, (cb) => cb.onTrainEnd());
   return history;
 }
 
-function evaluateSplit(model: Model, c: Compiled, xs: Tensor[], ys: Tensor[], batchSize: number, prefix = ''): Logs {
+function evaluateSplit(model: Model, c: Compiled, split: Split, batchSize: number, prefix = ''): Logs {
+  const { xs, ys, offset, n } = split;
   model.checkInputs(xs);
-  const n = sampleCount(xs, ys);
   resetMetrics(c);
   let lossSum = 0;
   noGrad(() => {
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(start + batchSize, n);
       lossSum += c.arena.run(() => {
-        const xb = xs.map((t) => takeRows(t, null, start, end));
-        const yb = ys.map((t) => takeRows(t, null, start, end));
+        const xb = xs.map((t) => takeRows(t, null, offset + start, offset + end));
+        const yb = ys.map((t) => takeRows(t, null, offset + start, offset + end));
         const outputs = model.run(xb, { training: false, rng: globalRandom() });
         updateMetrics(c, yb, outputs);
         return totalLoss(model, c, outputs, yb).dataSync()[0] * (end - start);
@@ -343,7 +343,9 @@ function evaluateSplit(model: Model, c: Compiled, xs: Tensor[], ys: Tensor[], ba
 
 export function evaluate(model: Model & Trainable, x: Data, y: Data, args: { batchSize?: number } = {}): Logs {
   const c = compiledOf(model, 'evaluate');
-  return evaluateSplit(model, c, toTensors(x, 'x'), toTensors(y, 'y'), args.batchSize ?? 32);
+  const xs = toTensors(x, 'x');
+  const ys = toTensors(y, 'y');
+  return evaluateSplit(model, c, { xs, ys, offset: 0, n: sampleCount(xs, ys) }, args.batchSize ?? 32);
 }
 
 /** Batched inference; the result is a new tensor (or one per output). */
