@@ -17,6 +17,11 @@ export interface Backend {
   readonly flavor: BackendFlavor;
   readonly kernels: Kernels;
   readonly heap: Heap;
+  /**
+   * The compiled kernel module (WebAssembly flavors only). It can be posted to workers, which
+   * then instantiate it instead of compiling the kernels again (see BackendOptions.module).
+   */
+  readonly module?: WebAssembly.Module;
 }
 
 export interface BackendOptions {
@@ -29,6 +34,12 @@ export interface BackendOptions {
   initialPages?: number;
   /** The heap's growth limit in 64 KiB pages (at most 65536, i.e. 4 GiB). */
   maxPages?: number;
+  /**
+   * An already compiled kernel module of the given `flavor` ('simd' or 'relaxed-simd'), for
+   * example another thread's `backend.module`: the backend instantiates it over a new heap
+   * instead of compiling the kernels again.
+   */
+  module?: WebAssembly.Module;
 }
 
 function resolveFlavor(flavor: BackendOptions['flavor']): WasmFlavor | 'reference' | undefined {
@@ -38,7 +49,26 @@ function resolveFlavor(flavor: BackendOptions['flavor']): WasmFlavor | 'referenc
 
 function fromModule(choice: WasmModuleChoice, options: BackendOptions): Backend {
   const { kernels, heap } = instantiateKernels(choice.module, options);
-  return { flavor: choice.flavor, kernels, heap };
+  return { flavor: choice.flavor, kernels, heap, module: choice.module };
+}
+
+/** The module the options name, checked against their flavor; null to compile one. */
+function givenModule(options: BackendOptions, flavor: WasmFlavor | undefined): WasmModuleChoice | null {
+  const { module } = options;
+  if (module === undefined) return null;
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new Error(`kerasm.createBackend: expected module to be a WebAssembly.Module, got ${describe(module)}`);
+  }
+  if (flavor === undefined) {
+    throw new Error("kerasm.createBackend: a module needs its flavor: pass flavor 'simd' or 'relaxed-simd' with it");
+  }
+  return { flavor, module };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return value.constructor?.name ?? 'an object';
 }
 
 /** A backend running the TypeScript reference kernels. */
@@ -54,14 +84,14 @@ export function createReferenceBackend(options: BackendOptions = {}): Backend {
 export function createBackend(options: BackendOptions = {}): Backend {
   const flavor = resolveFlavor(options.flavor);
   if (flavor === 'reference') return createReferenceBackend(options);
-  return fromModule(compileKernelsSync(flavor), options);
+  return fromModule(givenModule(options, flavor) ?? compileKernelsSync(flavor), options);
 }
 
 /** Creates an independent backend, compiling the kernels asynchronously. */
 export async function createBackendAsync(options: BackendOptions = {}): Promise<Backend> {
   const flavor = resolveFlavor(options.flavor);
   if (flavor === 'reference') return createReferenceBackend(options);
-  return fromModule(await compileKernels(flavor), options);
+  return fromModule(givenModule(options, flavor) ?? await compileKernels(flavor), options);
 }
 
 let current: Backend | null = null;

@@ -1,6 +1,7 @@
 // Where the tuner's trials run: on its own thread, one at a time, or in a pool of workers, one
 // trial per worker. Both call runTrial (trial.ts); the tuner sees the same outcomes either way.
 
+import { getBackend } from '../backend/backend.js';
 import type { Data, FitArgs } from '../training/fit.js';
 import { WorkerCrashError, WorkerPool, WorkerPoolError } from '../workers/pool.js';
 import { canShareMemory, forOneWorker, packData } from '../workers/tensors.js';
@@ -61,6 +62,8 @@ export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner
     : undefined;
   const hypermodel = { ...args.hypermodel, module: moduleSpecifier(args.hypermodel.module) };
   const fitArgs = structuredCloneable(rest);
+  const { flavor, module } = getBackend();
+  const kernels = { flavor, ...(module ? { module } : {}) };
   const pool = await WorkerPool.create({
     script: args.script,
     role: TRIAL_ROLE,
@@ -68,7 +71,7 @@ export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner
     init: () => {
       const parts = [x, y, ...(validation ?? [])].map(forOneWorker);
       const payload: TrialWorkerInit = {
-        hypermodel, settings: args.settings, x: parts[0].packed, y: parts[1].packed, fitArgs,
+        hypermodel, settings: args.settings, x: parts[0].packed, y: parts[1].packed, fitArgs, kernels,
         ...(validation ? { validationData: [parts[2].packed, parts[3].packed] } : {}),
       };
       return { payload, transfer: parts.flatMap((p) => p.transfer) };
@@ -107,7 +110,13 @@ function structuredCloneable(fitArgs: FitArgs): FitArgs {
   }
 }
 
-/** What a pool's workers reported about the data they received. */
-export function workersGotSharedData(runner: WorkerRunner): boolean {
-  return runner.pool.infos.length > 0 && runner.pool.infos.every((info) => (info as TrialWorkerInfo).shared);
+/** What a pool's workers reported when they set up: shared data, the kernels they run. */
+export function workersReport(runner: WorkerRunner): { sharedData: boolean; kernels: string; reusedKernels: boolean } {
+  const infos = runner.pool.infos as TrialWorkerInfo[];
+  const all = (f: (info: TrialWorkerInfo) => boolean) => infos.length > 0 && infos.every(f);
+  return {
+    sharedData: all((info) => info.shared),
+    kernels: [...new Set(infos.map((info) => info.flavor))].join(', '),
+    reusedKernels: all((info) => info.reusedModule),
+  };
 }

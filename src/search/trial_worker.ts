@@ -2,6 +2,7 @@
 // unpacks the training data once (init), then runs trials with runTrial, the function the tuner
 // uses on its own thread.
 
+import { createBackend, setBackend, type BackendFlavor } from '../backend/backend.js';
 import type { Data, FitArgs } from '../training/fit.js';
 import type { WorkerRole } from '../workers/protocol.js';
 import { isShared, unpackData, type PackedData } from '../workers/tensors.js';
@@ -20,12 +21,21 @@ export interface TrialWorkerInit {
   validationData?: [PackedData, PackedData];
   /** fit() arguments without callbacks (they cannot cross threads) and validationData. */
   fitArgs: FitArgs;
+  /**
+   * The tuner thread's kernels: workers compute with the same flavor, and instantiate its
+   * compiled module rather than compiling their own.
+   */
+  kernels: { flavor: BackendFlavor; module?: WebAssembly.Module };
 }
 
 /** What a trial worker reports once set up. */
 export interface TrialWorkerInfo {
   /** Whether the training data arrived as shared memory rather than a copy. */
   shared: boolean;
+  /** The kernels this worker computes with. */
+  flavor: BackendFlavor;
+  /** Whether it instantiated the tuner thread's compiled module (no compile of its own). */
+  reusedModule: boolean;
 }
 
 /** A trial's outcome as it crosses back: no Model, and a setup error as a message. */
@@ -36,6 +46,8 @@ let state: { hypermodel: HyperModel; settings: TrialSettings; x: Data; y: Data; 
 export const trialWorkerRole: WorkerRole = {
   async init(payload) {
     const init = payload as TrialWorkerInit;
+    // First, so that the data below lands in this backend's heap.
+    setBackend(createBackend(init.kernels));
     const fitArgs: FitArgs = { ...init.fitArgs };
     if (init.validationData) fitArgs.validationData = [unpackData(init.validationData[0]), unpackData(init.validationData[1])];
     state = {
@@ -45,7 +57,9 @@ export const trialWorkerRole: WorkerRole = {
       y: unpackData(init.y),
       fitArgs,
     };
-    const info: TrialWorkerInfo = { shared: isShared(init.x) && isShared(init.y) };
+    const info: TrialWorkerInfo = {
+      shared: isShared(init.x) && isShared(init.y), flavor: init.kernels.flavor, reusedModule: init.kernels.module !== undefined,
+    };
     return info;
   },
 

@@ -33,7 +33,7 @@ import {
   asHyperModel, buildModel, describeValue, isHyperModelModule, loadHyperModel,
   type HyperModel, type HyperModelLike, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
 } from './trial.js';
-import { inThreadRunner, workerRunner, workersGotSharedData, type TrialRunner, type WorkerRunner } from './trial_runner.js';
+import { inThreadRunner, workerRunner, workersReport, type TrialRunner, type WorkerRunner } from './trial_runner.js';
 
 export type { HyperModel, HyperModelModule } from './trial.js';
 
@@ -96,6 +96,10 @@ export interface WorkerStats {
   crashed: number;
   /** Whether the workers received the training data as shared memory (SharedArrayBuffer). */
   sharedData: boolean;
+  /** The kernels the workers computed with: the tuner thread's flavor ('simd', 'relaxed-simd', 'reference'). */
+  kernels: string;
+  /** Whether every worker instantiated the tuner thread's compiled kernel module instead of compiling its own. */
+  reusedKernels: boolean;
 }
 
 interface StateFile {
@@ -286,7 +290,7 @@ export class Tuner {
         const pool = (runner as WorkerRunner).pool;
         this.workerStats = {
           workers: runner.concurrency, started: pool.stats.started, crashed: pool.stats.crashed,
-          sharedData: workersGotSharedData(runner as WorkerRunner),
+          ...workersReport(runner as WorkerRunner),
         };
       }
     }

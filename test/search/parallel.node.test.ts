@@ -50,7 +50,9 @@ describe('a search with trials in worker_threads', () => {
     const parallel = new k.Tuner({ ...args(), workers: 2, directory: dir, projectName: 'two', onTrialEnd: (t) => { ended.push(t.trialId); } });
     const yielded: string[] = [];
     for await (const trial of parallel.searchIterator(x, y, fitArgs)) yielded.push(trial.trialId);
-    expect(parallel.workerStats).toEqual({ workers: 2, started: 2, crashed: 0, sharedData: true });
+    expect(parallel.workerStats).toEqual({
+      workers: 2, started: 2, crashed: 0, sharedData: true, kernels: k.getBackend().flavor, reusedKernels: true,
+    });
 
     const ids = ['0000', '0001', '0002', '0003', '0004', '0005'];
     expect(parallel.trials.map((t) => t.trialId)).toEqual(ids);
@@ -139,6 +141,28 @@ describe('a search with trials in worker_threads', () => {
     const whole = new k.Tuner({ ...args, oracle: new k.RandomSearch(), directory: undefined, workers: 1 });
     await whole.search(x, y, fitArgs);
     expect(summary(second.trials)).toEqual(summary(whole.trials));
+  });
+
+  it('gives the workers the tuner thread\'s kernels: the reference ones when it runs those', async () => {
+    const wasm = k.getBackend();
+    k.setBackend(k.createReferenceBackend());
+    try {
+      const xr = k.tensor(x.dataSync(), [64, 4]);
+      const yr = k.tensor(y.dataSync(), [64, 1]);
+      const args = () => ({
+        hypermodel: { module: HYPERMODEL, exportName: 'classifier' },
+        oracle: new k.RandomSearch(), objective: 'val_loss', maxTrials: 2, seed: 4,
+      });
+      const parallel = new k.Tuner({ ...args(), workers: 2 });
+      await parallel.search(xr, yr, fitArgs);
+      expect(parallel.workerStats).toMatchObject({ kernels: 'reference', reusedKernels: false });
+      const serial = new k.Tuner({ ...args(), workers: 1 });
+      await serial.search(xr, yr, fitArgs);
+      // Same kernels on both sides: the same arithmetic, so the same scores to the last bit.
+      expect(parallel.trials.map((t) => t.score)).toEqual(serial.trials.map((t) => t.score));
+    } finally {
+      k.setBackend(wasm);
+    }
   });
 
   it('runs with the CommonJS bundle, whose workers run dist/kerasm.cjs', async () => {
