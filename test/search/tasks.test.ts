@@ -74,7 +74,8 @@ describe('ImageClassifier', () => {
     await expect(clf.fit(x, tensor([[0.5, 0.5, 0], ...y.slice(1).map(() => [1, 0, 0])]))).rejects.toThrow(/expected one-hot rows \(one 1, the rest 0\), got \[0.5, 0.5, 0\] at sample 0/);
     await expect(clf.fit(x, y, { timeBudget: 0 })).rejects.toThrow(/expected timeBudget > 0 seconds, got 0/);
     await expect(clf.fit(x, y, { validationSplit: 1 })).rejects.toThrow(/expected validationSplit in \(0, 1\), got 1/);
-    await expect(new ImageClassifier({ tuner: 'annealing' as never }).fit(x, y)).rejects.toThrow(/expected tuner one of random, grid, bayesian, hyperband, asha, evolution or an Oracle, got 'annealing'/);
+    expect(() => new ImageClassifier({ tuner: 'annealing' as never })).toThrow(/ImageClassifier: expected tuner one of random, grid, bayesian, hyperband, asha, evolution or an Oracle, got 'annealing'/);
+    expect(() => new ImageClassifier({ tuner: {} as never })).toThrow(/expected tuner one of .* or an Oracle, got Object/);
     expect(() => new ImageClassifier({ maxTrials: 0 })).toThrow(/expected maxTrials to be a positive integer, got 0/);
     expect(() => clf.predict(x)).toThrow(/ImageClassifier.predict: expected fit\(\) to have run first/);
     expect(clf.tuner).toBeNull();

@@ -26,6 +26,7 @@ import { Hyperband } from '../oracles/hyperband.js';
 import type { Oracle, Trial } from '../oracles/oracle.js';
 import { RandomSearch } from '../oracles/random_search.js';
 import { RegularizedEvolution } from '../oracles/regularized_evolution.js';
+import { describeValue } from '../trial.js';
 import { Tuner } from '../tuner.js';
 import { availableCores } from '../../workers/pool.js';
 import { bundleUrl } from '../../workers/script.js';
@@ -165,6 +166,14 @@ function featureStats(x: Tensor): { mean: number[]; variance: number[] } {
   return { mean: Array.from(mean), variance: Array.from(m2, (v) => v / count) };
 }
 
+const TUNER_NAMES: readonly TunerName[] = ['random', 'grid', 'bayesian', 'hyperband', 'asha', 'evolution'];
+
+function checkTuner(tuner: unknown, what: string): void {
+  if (tuner === undefined || (typeof tuner === 'string' && (TUNER_NAMES as readonly string[]).includes(tuner))) return;
+  if (typeof tuner === 'object' && tuner !== null && typeof (tuner as Oracle).populateSpace === 'function') return;
+  fail(what, `expected tuner one of ${TUNER_NAMES.join(', ')} or an Oracle, got ${typeof tuner === 'string' ? `'${tuner}'` : describeValue(tuner)}`);
+}
+
 function makeOracle(tuner: TunerName | Oracle, seed: number | undefined): Oracle {
   if (typeof tuner !== 'string') return tuner;
   switch (tuner) {
@@ -194,6 +203,7 @@ export abstract class AutoModel {
     if (args.maxTrials !== undefined && !(Number.isInteger(args.maxTrials) && args.maxTrials > 0)) {
       fail(this.constructor.name, `expected maxTrials to be a positive integer, got ${args.maxTrials}`);
     }
+    checkTuner(args.tuner, this.constructor.name);
     this.args = args;
   }
 
