@@ -2,6 +2,7 @@
 // the WebAssembly SIMD kernels (the default) and the TypeScript reference, which is the oracle
 // in tests and the fallback where WebAssembly SIMD is missing.
 
+import { describe } from '../util/describe.js';
 import { Heap, ALIGN } from './heap.js';
 import type { Kernels } from './kernels.js';
 import { referenceKernels } from './reference/index.js';
@@ -65,11 +66,6 @@ function givenModule(options: BackendOptions, flavor: WasmFlavor | undefined): W
   return { flavor, module };
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return value.constructor?.name ?? 'an object';
-}
 
 /** A backend running the TypeScript reference kernels. */
 export function createReferenceBackend(options: BackendOptions = {}): Backend {

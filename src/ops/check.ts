@@ -5,6 +5,9 @@
 import type { Backend } from '../backend/backend.js';
 import type { Ptr } from '../backend/kernels.js';
 import { formatShape, Tensor, type DType, type Shape } from '../tensor.js';
+import { describe } from '../util/describe.js';
+
+export { describe };
 
 /** A shape pattern: a number must match, null matches any size. */
 export type ShapePattern = readonly (number | null)[];
@@ -68,12 +71,6 @@ export function expectPositiveInt(op: string, name: string, value: number): void
   }
 }
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return `${typeof value} ${String(value)}`;
-}
 
 const scratchBlocks = new WeakMap<Backend, { ptr: Ptr; bytes: number }>();
 
