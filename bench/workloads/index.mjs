@@ -51,5 +51,6 @@ export function workloads({ quick }) {
       name: 'mnist convnet', spec: CONVNET, batch: convnetBatch, tags: ['train-convnet'],
     }),
     search({ quick }),
+    ...(quick ? [] : [search({ quick, epochs: 12 })]),
   ];
 }
