@@ -115,6 +115,8 @@ export interface TrialSettings {
   executionsPerTrial: number;
   maxModelSize?: number;
   seed?: number;
+  /** Seconds an attempt may take; past it training stops at the next batch and the attempt fails. */
+  trialTimeout?: number;
 }
 
 /** One attempt at one trial. */
@@ -134,6 +136,8 @@ export interface TrialTask {
 export interface TrialOutcome {
   status: Exclude<TrialStatus, 'running'>;
   error?: string;
+  /** The attempt failed because it ran past trialTimeout (a retry would too). */
+  timedOut?: boolean;
   metrics: Record<string, number>;
   score: number | null;
   bestStep: number | null;
@@ -178,8 +182,45 @@ export async function runTrial(
     if (e instanceof SetupError) throw e;
     outcome.status = 'failed';
     outcome.error = e instanceof Error ? e.message : String(e);
+    if (e instanceof TrialTimeout) outcome.timedOut = true;
   }
   return outcome;
+}
+
+/** The attempt ran past trialTimeout. */
+class TrialTimeout extends Error {}
+
+/**
+ * Stops training at the first batch that ends past `deadline` (performance.now() time) and
+ * remembers where; `check()` then throws a TrialTimeout saying so.
+ */
+class DeadlineCallback extends Callback {
+  private epoch = 0;
+  private stoppedAt: { epoch: number; batch: number } | null = null;
+  constructor(private readonly deadline: number, private readonly seconds: number) {
+    super();
+  }
+
+  override onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  override onBatchEnd(batch: number): void {
+    if (this.stoppedAt === null && performance.now() > this.deadline) {
+      this.stoppedAt = { epoch: this.epoch, batch };
+      this.model!.stopTraining = true;
+    }
+  }
+
+  /** Throws if training was stopped, or, given the execution about to start, if time is up. */
+  check(next?: { execution: number; of: number }): void {
+    if (this.stoppedAt) {
+      throw new TrialTimeout(`the trial ran past trialTimeout ${this.seconds} s: training stopped after batch ${this.stoppedAt.batch} of epoch ${this.stoppedAt.epoch}`);
+    }
+    if (next && performance.now() > this.deadline) {
+      throw new TrialTimeout(`the trial ran past trialTimeout ${this.seconds} s before execution ${next.execution} of ${next.of}`);
+    }
+  }
 }
 
 async function execute(
@@ -190,7 +231,9 @@ async function execute(
   const primary = settings.objectives[0];
   const sign = primary.direction === 'max' ? 1 : -1;
   const runs: { metrics: Record<string, number>; bestStep: number; weights: Float32Array[]; model: Model }[] = [];
+  const deadline = settings.trialTimeout === undefined ? null : new DeadlineCallback(performance.now() + settings.trialTimeout * 1000, settings.trialTimeout);
   for (let e = 0; e < settings.executionsPerTrial; e++) {
+    if (e > 0) deadline?.check({ execution: e + 1, of: settings.executionsPerTrial });
     if (settings.seed !== undefined) setRandomSeed((settings.seed + 7919 * task.index + 104729 * task.attempt + 31 * e) >>> 0);
     let model: Model;
     try {
@@ -227,8 +270,9 @@ async function execute(
         if (best === null || sign * (value - best.value) > 0) best = { value, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
       }
     })();
-    args.callbacks = [...(fitArgs.callbacks ?? []), snapshot];
+    args.callbacks = [...(fitArgs.callbacks ?? []), snapshot, ...(deadline ? [deadline] : [])];
     const history = hypermodel.fit ? await hypermodel.fit(hp, model, x, y, args) : await model.fit(x, y, args);
+    deadline?.check();
     checkHistory(history, settings.objectives);
     if (best === null) {
       throw new Error(`objective '${primary.name}' was never finite: ${JSON.stringify(history.history[primary.name])}`);

@@ -3,7 +3,7 @@
 
 import { getBackend } from '../backend/backend.js';
 import type { Data, FitArgs } from '../training/fit.js';
-import { WorkerCrashError, WorkerPool, WorkerPoolError } from '../workers/pool.js';
+import { WorkerCrashError, WorkerPool, WorkerPoolError, WorkerTimeoutError } from '../workers/pool.js';
 import { canShareMemory, forOneWorker, packData } from '../workers/tensors.js';
 import {
   moduleSpecifier, runTrial, SetupError, type HyperModel, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
@@ -15,7 +15,10 @@ export interface TrialRunner {
   readonly concurrency: number;
   /** Whether trials run on other threads (so that starting one costs this thread nothing). */
   readonly offThread: boolean;
-  /** One attempt; throws SetupError (the search must end) or WorkerCrashError (the attempt was lost). */
+  /**
+   * One attempt; throws SetupError (the search must end), WorkerCrashError (the attempt was
+   * lost) or WorkerTimeoutError (its worker was ended past trialTimeout).
+   */
   run(task: TrialTask): Promise<TrialOutcome>;
   close(): Promise<void>;
 }
@@ -63,6 +66,10 @@ export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner
   const hypermodel = { ...args.hypermodel, module: moduleSpecifier(args.hypermodel.module) };
   const fitArgs = structuredCloneable(rest);
   const { flavor, module } = getBackend();
+  // Past trialTimeout a trial stops itself at its next batch; a worker still busy well after
+  // that is stuck outside training, and ending it is the only way to get the core back.
+  const limit = args.settings.trialTimeout;
+  const timeoutMs = limit === undefined ? Infinity : (limit * 1.5 + 1) * 1000;
   const kernels = { flavor, ...(module ? { module } : {}) };
   const pool = await WorkerPool.create({
     script: args.script,
@@ -87,10 +94,10 @@ export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner
       const resumeWeights = task.resumeWeights?.map((w) => w.slice());
       let reply: TrialReply;
       try {
-        reply = (await pool.run({ ...task, resumeWeights }, resumeWeights?.map((w) => w.buffer) ?? [])) as TrialReply;
+        reply = (await pool.run({ ...task, resumeWeights }, resumeWeights?.map((w) => w.buffer) ?? [], { timeoutMs })) as TrialReply;
       } catch (e) {
         if (e instanceof WorkerPoolError) throw new SetupError(`kerasm.Tuner: the trial workers cannot run: ${e.message}`);
-        if (e instanceof WorkerCrashError) throw e;
+        if (e instanceof WorkerCrashError || e instanceof WorkerTimeoutError) throw e;
         // The worker's own machinery failed (not the trial's code, which runTrial catches).
         return { status: 'failed', error: e instanceof Error ? e.message : String(e), metrics: {}, score: null, bestStep: null, hyperparameters: task.request.values, space: task.space };
       }

@@ -22,7 +22,7 @@ import { layersTfjsCannotRead } from '../io/tfjs_classes.js';
 import type { IOHandler } from '../io/types.js';
 import type { Model } from '../models/model.js';
 import type { Data, FitArgs } from '../training/fit.js';
-import { availableCores, WorkerCrashError } from '../workers/pool.js';
+import { availableCores, WorkerCrashError, WorkerTimeoutError } from '../workers/pool.js';
 import { bundleUrl } from '../workers/script.js';
 import { HyperParameters, type HyperParametersJSON } from './hyperparameters.js';
 import { paretoFront, toObjectives, type Objective, type ObjectiveLike } from './objective.js';
@@ -56,8 +56,15 @@ export interface TunerArgs {
   maxModelSize?: number;
   /** Seconds; no trial starts after the budget is spent. */
   timeBudget?: number;
-  /** Re-runs of a failed trial with the same values (default 0). */
+  /** Re-runs of a failed trial with the same values (default 0). A timed-out trial is not re-run. */
   maxRetriesPerTrial?: number;
+  /**
+   * Seconds a trial may take. Past it, training stops at the end of the current batch and the
+   * trial fails with an error saying so. A trial in a worker that has not returned by 1.5 times
+   * the limit plus one second (code stuck outside training) has its worker ended and replaced.
+   * On the tuner's own thread only the first, cooperative stop is possible.
+   */
+  trialTimeout?: number;
   /**
    * Where the state and the best models' weights go; without it, results stay in memory.
    * Node: the folder <directory>/<projectName>/ (state.json, trial_<id>/). Browsers and workers:
@@ -94,6 +101,8 @@ export interface WorkerStats {
   started: number;
   /** Workers that died and were replaced. */
   crashed: number;
+  /** Workers ended and replaced because their trial ran well past trialTimeout. */
+  timedOut: number;
   /** Whether the workers received the training data as shared memory (SharedArrayBuffer). */
   sharedData: boolean;
   /** The kernels the workers computed with: the tuner thread's flavor ('simd', 'relaxed-simd', 'reference'). */
@@ -201,6 +210,7 @@ export class Tuner {
     checkPositive('executionsPerTrial', args.executionsPerTrial, true);
     checkPositive('maxModelSize', args.maxModelSize, true);
     checkPositive('workers', args.workers, true);
+    checkPositive('trialTimeout', args.trialTimeout, false);
     if (args.maxRetriesPerTrial !== undefined && !(Number.isInteger(args.maxRetriesPerTrial) && args.maxRetriesPerTrial >= 0)) {
       throw new Error(`kerasm.Tuner: expected maxRetriesPerTrial to be an integer >= 0, got ${args.maxRetriesPerTrial}`);
     }
@@ -289,7 +299,7 @@ export class Tuner {
       if ('pool' in runner) {
         const pool = (runner as WorkerRunner).pool;
         this.workerStats = {
-          workers: runner.concurrency, started: pool.stats.started, crashed: pool.stats.crashed,
+          workers: runner.concurrency, started: pool.stats.started, crashed: pool.stats.crashed, timedOut: pool.stats.timedOut,
           ...workersReport(runner as WorkerRunner),
         };
       }
@@ -397,6 +407,7 @@ export class Tuner {
       executionsPerTrial: this.args.executionsPerTrial ?? 1,
       maxModelSize: this.args.maxModelSize,
       seed: this.args.seed,
+      ...(this.args.trialTimeout !== undefined ? { trialTimeout: this.args.trialTimeout } : {}),
     };
   }
 
@@ -469,9 +480,13 @@ export class Tuner {
       try {
         outcome = await runner.run(task);
       } catch (e) {
-        if (!(e instanceof WorkerCrashError)) throw e;
-        crashed = true;
-        outcome = { status: 'failed', error: e.message, metrics: {}, score: null, bestStep: null, hyperparameters: { ...request.values }, space: task.space };
+        if (!(e instanceof WorkerCrashError || e instanceof WorkerTimeoutError)) throw e;
+        const timedOut = e instanceof WorkerTimeoutError;
+        crashed ||= !timedOut;
+        outcome = {
+          status: 'failed', error: e.message, metrics: {}, score: null, bestStep: null, hyperparameters: { ...request.values }, space: task.space,
+          ...(timedOut ? { timedOut } : {}),
+        };
       }
       try {
         this.oracle.space.merge(outcome.space);
@@ -485,7 +500,7 @@ export class Tuner {
         ...(attempt > 0 ? { retries: attempt } : {}),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       };
-      if (outcome.status !== 'failed') break;
+      if (outcome.status !== 'failed' || outcome.timedOut) break;
     }
     this.outcomes.set(trialId, outcome!);
     return trial!;

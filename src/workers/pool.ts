@@ -31,6 +31,11 @@ export class WorkerCrashError extends Error {
   override name = 'WorkerCrashError';
 }
 
+/** A task ran past its time limit; the pool ended its worker and started another. */
+export class WorkerTimeoutError extends Error {
+  override name = 'WorkerTimeoutError';
+}
+
 /** The pool cannot run tasks: its workers fail to start, or it was terminated. */
 export class WorkerPoolError extends Error {
   override name = 'WorkerPoolError';
@@ -44,6 +49,8 @@ export interface WorkerPoolStats {
   crashed: number;
   /** Tasks sent to workers. */
   tasks: number;
+  /** Workers the pool ended because their task ran past its time limit. */
+  timedOut: number;
 }
 
 interface Thread {
@@ -57,6 +64,9 @@ interface Task {
   id: number;
   payload: unknown;
   transfer: Transferable[];
+  /** Milliseconds the task may run once a worker has it; past that its worker is ended. */
+  timeoutMs: number;
+  timer: ReturnType<typeof setTimeout> | null;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -140,7 +150,7 @@ function fromReply(reply: ErrorReply): Error {
  */
 export class WorkerPool {
   readonly size: number;
-  readonly stats: WorkerPoolStats = { started: 0, crashed: 0, tasks: 0 };
+  readonly stats: WorkerPoolStats = { started: 0, crashed: 0, tasks: 0, timedOut: 0 };
   /** What each worker's init returned, in the order they became ready. */
   readonly infos: unknown[] = [];
   private readonly options: WorkerPoolOptions;
@@ -174,11 +184,17 @@ export class WorkerPool {
     return new WorkerPool(options, spawn);
   }
 
-  /** Runs one task on the next free worker; rejects with WorkerCrashError if its worker dies. */
-  run(payload: unknown, transfer: Transferable[] = []): Promise<unknown> {
+  /**
+   * Runs one task on the next free worker; rejects with WorkerCrashError if its worker dies,
+   * and with WorkerTimeoutError if it runs longer than `timeoutMs` (its worker is then ended:
+   * the only way to stop code that does not return).
+   */
+  run(payload: unknown, transfer: Transferable[] = [], options: { timeoutMs?: number } = {}): Promise<unknown> {
     if (this.error) return Promise.reject(this.error);
+    const timeoutMs = options.timeoutMs ?? Infinity;
+    if (!(timeoutMs > 0)) return Promise.reject(new Error(`kerasm.WorkerPool: expected timeoutMs > 0, got ${timeoutMs}`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextTaskId++, payload, transfer, resolve, reject });
+      this.queue.push({ id: this.nextTaskId++, payload, transfer, timeoutMs, timer: null, resolve, reject });
       this.dispatch();
     });
   }
@@ -215,6 +231,7 @@ export class WorkerPool {
         const task = slot.task;
         if (!task || task.id !== message.id) return;
         slot.task = null;
+        if (task.timer !== null) clearTimeout(task.timer);
         if (message.type === 'done') task.resolve(message.value);
         else task.reject(fromReply(message.error));
         break;
@@ -225,12 +242,27 @@ export class WorkerPool {
 
   private onDeath(slot: Slot, reason: string): void {
     if (!slot.alive) return; // terminated by the pool
-    slot.alive = false;
     this.stats.crashed++;
+    this.replace(slot, new WorkerCrashError(`kerasm.WorkerPool: worker ${slot.number} died while running a task: ${reason}`), reason);
+  }
+
+  /** Ends a worker whose task ran out of time, and starts another in its place. */
+  private onTimeout(slot: Slot, task: Task): void {
+    if (!slot.alive || slot.task !== task) return;
+    this.stats.timedOut++;
+    const seconds = Number((task.timeoutMs / 1000).toPrecision(3));
+    const reason = `its task ran past ${seconds} s`;
+    this.replace(slot, new WorkerTimeoutError(`kerasm.WorkerPool: worker ${slot.number} was ended: ${reason}`), reason);
+  }
+
+  /** Ends `slot`'s worker, rejects its task with `error` and starts a replacement. */
+  private replace(slot: Slot, error: Error, reason: string): void {
+    slot.alive = false;
     void slot.thread.terminate();
     const task = slot.task;
     slot.task = null;
-    task?.reject(new WorkerCrashError(`kerasm.WorkerPool: worker ${slot.number} died while running a task: ${reason}`));
+    if (task?.timer != null) clearTimeout(task.timer);
+    task?.reject(error);
     if (!slot.ready && ++this.failedStarts >= MAX_FAILED_STARTS) {
       this.fail(new WorkerPoolError(
         `kerasm.WorkerPool: ${MAX_FAILED_STARTS} workers in a row died before they were ready (the last one: ${reason}); ` +
@@ -250,6 +282,7 @@ export class WorkerPool {
       const task = this.queue.shift()!;
       slot.task = task;
       this.stats.tasks++;
+      if (Number.isFinite(task.timeoutMs)) task.timer = setTimeout(() => this.onTimeout(slot, task), task.timeoutMs);
       slot.thread.post({ type: 'task', id: task.id, payload: task.payload }, task.transfer);
     }
   }
@@ -260,6 +293,7 @@ export class WorkerPool {
     this.error = error;
     for (const task of this.queue.splice(0)) task.reject(error);
     for (const slot of this.slots) {
+      if (slot.task?.timer != null) clearTimeout(slot.task.timer);
       if (slot.task) slot.task.reject(error);
       slot.task = null;
       if (slot.alive) {

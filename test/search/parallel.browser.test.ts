@@ -31,7 +31,7 @@ describe('a search with trials in module Web Workers', () => {
     const parallel = new k.Tuner({ ...args(), workers: 2 });
     await parallel.search(x, y, fitArgs);
     expect(parallel.workerStats).toEqual({
-      workers: 2, started: 2, crashed: 0, sharedData: typeof SharedArrayBuffer !== 'undefined' && crossOriginIsolated,
+      workers: 2, started: 2, crashed: 0, timedOut: 0, sharedData: typeof SharedArrayBuffer !== 'undefined' && crossOriginIsolated,
       kernels: k.getBackend().flavor, reusedKernels: true,
     });
     expect(parallel.trials.map((t) => [t.trialId, t.status])).toEqual([['0000', 'completed'], ['0001', 'completed'], ['0002', 'completed'], ['0003', 'completed']]);

@@ -51,7 +51,7 @@ describe('a search with trials in worker_threads', () => {
     const yielded: string[] = [];
     for await (const trial of parallel.searchIterator(x, y, fitArgs)) yielded.push(trial.trialId);
     expect(parallel.workerStats).toEqual({
-      workers: 2, started: 2, crashed: 0, sharedData: true, kernels: k.getBackend().flavor, reusedKernels: true,
+      workers: 2, started: 2, crashed: 0, timedOut: 0, sharedData: true, kernels: k.getBackend().flavor, reusedKernels: true,
     });
 
     const ids = ['0000', '0001', '0002', '0003', '0004', '0005'];
@@ -99,6 +99,19 @@ describe('a search with trials in worker_threads', () => {
     expect(doomed.trials.map((t) => [t.hyperparameters.units, t.status, t.retries ?? 0])).toEqual([[2, 'completed', 0], [4, 'failed', 1], [8, 'completed', 0]]);
     expect(doomed.trials[1].error).toMatch(/^kerasm.WorkerPool: worker \d died while running a task: it exited with code 3$/);
     expect(doomed.workerStats).toMatchObject({ started: 4, crashed: 2 });
+  });
+
+  it('ends a worker whose trial is stuck past trialTimeout, fails that trial and goes on', async () => {
+    const tuner = new k.Tuner({
+      hypermodel: { module: HYPERMODEL, exportName: 'classifier', config: { hang: { units: 4 } } },
+      oracle: new k.GridSearch({ floatPoints: 1 }), objective: 'val_loss', maxTrials: 3, workers: 2, seed: 1,
+      trialTimeout: 1, maxRetriesPerTrial: 1,
+    });
+    await tuner.search(x, y, fitArgs);
+    expect(tuner.trials.map((t) => [t.hyperparameters.units, t.status, t.retries ?? 0])).toEqual([[2, 'completed', 0], [4, 'failed', 0], [8, 'completed', 0]]);
+    // 1 s * 1.5 + 1 s: the worker had time to stop by itself, then was ended.
+    expect(tuner.trials[1].error).toMatch(/^kerasm.WorkerPool: worker \d was ended: its task ran past 2.5 s$/);
+    expect(tuner.workerStats).toMatchObject({ started: 3, crashed: 0, timedOut: 1 });
   });
 
   it('continues promoted Hyperband trials in a worker from the weights their parent trained', async () => {

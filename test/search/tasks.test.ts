@@ -130,6 +130,9 @@ describe('StructuredDataClassifier and regressors', () => {
     expect(() => clf.evaluate(test.rows.slice(0, 2), [0, 5])).toThrow(/expected labels among the classes seen in fit\(\) \(0, 1\), got 5 at sample 1/);
     await expect(clf.fit([[1, 2, 3]], [0])).rejects.toThrow();
     await expect(new StructuredDataClassifier().fit(tensor(new Float32Array(8), [2, 2, 2]), [0, 1])).rejects.toThrow(/expected a table of numeric features of shape \[samples, features\], got \[2, 2, 2\]/);
+    // A trialTimeout no trial can meet: every trial stops at its first batch and fails, and fit says why.
+    const hurried = new StructuredDataClassifier({ maxTrials: 2, seed: 1, trialTimeout: 1e-6 });
+    await expect(hurried.fit(train.rows, train.labels, { epochs: 3 })).rejects.toThrow(/no trial completed; trial 0000: failed \(the trial ran past trialTimeout 0.000001 s: training stopped after batch 0 of epoch 0\)/);
   });
 
   it('StructuredDataRegressor and ImageRegressor fit numeric targets, scored by val_loss', async () => {

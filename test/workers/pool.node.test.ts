@@ -4,7 +4,7 @@
 // workers, and pools that cannot start.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerCrashError, WorkerPool, WorkerPoolError } from '../../src/workers/pool.js';
+import { WorkerCrashError, WorkerPool, WorkerPoolError, WorkerTimeoutError } from '../../src/workers/pool.js';
 
 const SCRIPT = new URL('./fixtures/pool-worker.mjs', import.meta.url);
 
@@ -32,7 +32,7 @@ describe('WorkerPool', () => {
     const sums = await Promise.all(Array.from({ length: 20 }, (_, i) => p.run({ op: 'add', n: i + 1 })));
     expect(Atomics.load(counter, 0)).toBe(210); // both workers wrote into the main thread's buffer
     expect(Math.max(...(sums as number[]))).toBe(210);
-    expect(p.stats).toEqual({ started: 2, crashed: 0, tasks: 22 });
+    expect(p.stats).toEqual({ started: 2, crashed: 0, tasks: 22, timedOut: 0 });
     expect(p.infos.map((i) => (i as { shared: boolean }).shared)).toEqual([true, true]);
   });
 
@@ -59,6 +59,19 @@ describe('WorkerPool', () => {
     await expect(p.run({ op: 'throw-later' })).rejects.toThrow(/died while running a task: thrown outside any task/);
     await expect(p.run({ op: 'add', n: 1 })).resolves.toBe(1);
     expect(p.stats).toMatchObject({ started: 2, crashed: 1 });
+  });
+
+  it('ends a worker whose task runs past its timeout, rejects only that task, and replaces the worker', async () => {
+    const { pool: p } = await pool(2);
+    const stuck = p.run({ op: 'spin' }, [], { timeoutMs: 300 });
+    const fine = p.run({ op: 'sleep', ms: 100 }, [], { timeoutMs: 600 });
+    await expect(stuck).rejects.toThrow(WorkerTimeoutError);
+    await expect(stuck).rejects.toThrow(/^kerasm.WorkerPool: worker \d was ended: its task ran past 0.3 s$/);
+    await expect(fine).resolves.toBe(100);
+    // The replacement runs tasks, and the finished task's 600 ms limit does not end its worker later.
+    await expect(Promise.all([p.run({ op: 'add', n: 2 }), p.run({ op: 'sleep', ms: 400 })])).resolves.toEqual([2, 400]);
+    expect(p.stats).toMatchObject({ started: 3, crashed: 0, timedOut: 1 });
+    await expect(p.run({ op: 'add', n: 1 }, [], { timeoutMs: 0 })).rejects.toThrow('expected timeoutMs > 0, got 0');
   });
 
   it('passes a task that throws back as its error, and the worker lives on', async () => {

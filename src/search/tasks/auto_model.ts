@@ -49,6 +49,8 @@ export interface AutoModelArgs {
   overwrite?: boolean;
   /** Models with more parameters are not trained. */
   maxModelSize?: number;
+  /** Seconds a trial may take before it is stopped and marked failed (see TunerArgs.trialTimeout). */
+  trialTimeout?: number;
   /** Epochs without improvement of val_loss before a trial stops (default 3). */
   patience?: number;
   /** Values fixed for every trial (e.g. `{ 'conv/blocks': 2 }`); the others are searched. */
@@ -279,6 +281,7 @@ export abstract class AutoModel {
       seed: this.args.seed,
       ...(timeBudget !== undefined ? { timeBudget } : {}),
       maxModelSize: this.args.maxModelSize,
+      ...(this.args.trialTimeout !== undefined ? { trialTimeout: this.args.trialTimeout } : {}),
       maxRetriesPerTrial: 1,
       directory: this.args.directory,
       projectName: this.args.projectName ?? this.task,
