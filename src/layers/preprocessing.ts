@@ -31,8 +31,12 @@ export interface RandomTranslationArgs extends LayerArgs {
   fillMode?: FillMode;
   /** The value of 'constant' fill (default 0). */
   fillValue?: number;
-  /** Only 'nearest': shifts are whole pixels. */
-  interpolation?: 'nearest';
+  /**
+   * 'nearest' (default): shifts of whole pixels. 'bilinear': shifts of any fraction of a pixel,
+   * each output pixel a blend of the four input pixels around the point it reads (Keras's
+   * default).
+   */
+  interpolation?: Interpolation;
   seed?: number;
 }
 
@@ -195,8 +199,9 @@ abstract class RandomImageLayer extends Layer {
 }
 
 /**
- * Shifts each training image by a random whole number of pixels (Keras RandomTranslation);
- * at inference it passes images through unchanged. Images are [batch, height, width, channels].
+ * Shifts each training image by a random offset (Keras RandomTranslation): whole pixels with
+ * interpolation 'nearest' (the default here), any fraction of a pixel with 'bilinear' (the
+ * default in Keras). At inference it passes images through unchanged. Images are [batch, height, width, channels].
  * @example
  * ```ts
  * new Sequential([
@@ -211,19 +216,17 @@ export class RandomTranslation extends RandomImageLayer {
   readonly widthFactor: [number, number];
 
   constructor(args: RandomTranslationArgs) {
-    if ((args.interpolation ?? 'nearest') !== 'nearest') {
-      fail('RandomTranslation', `expected interpolation 'nearest' (whole-pixel shifts), got '${String(args.interpolation)}'`);
-    }
     super(args, 'random_translation', 'RandomTranslation', 'nearest');
     this.heightFactor = checkFactor('RandomTranslation', 'heightFactor', args.heightFactor);
     this.widthFactor = checkFactor('RandomTranslation', 'widthFactor', args.widthFactor ?? args.heightFactor);
   }
 
-  /** Output pixel (r, col) reads input pixel (r - dy, col - dx), dy and dx whole pixels. */
+  /** Output pixel (r, col) reads the input at (r - dy, col - dx); dy, dx whole pixels for 'nearest'. */
   protected drawMap(rng: Random, h: number, w: number): Affine {
-    const dy = Math.round(draw(rng, this.heightFactor) * h);
-    const dx = Math.round(draw(rng, this.widthFactor) * w);
-    return [1, 0, -dx, 0, 1, -dy];
+    const whole = this.interpolation === 'nearest';
+    const dy = draw(rng, this.heightFactor) * h;
+    const dx = draw(rng, this.widthFactor) * w;
+    return whole ? [1, 0, -Math.round(dx), 0, 1, -Math.round(dy)] : [1, 0, -dx, 0, 1, -dy];
   }
 
   override getConfig() {

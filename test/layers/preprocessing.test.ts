@@ -6,10 +6,11 @@ import { Normalization, RandomRotation, RandomTranslation, RandomZoom, type Fill
 import { tensor } from '../../src/tensor.js';
 import { Random } from '../../src/util/random.js';
 
-/** The shift RandomTranslation draws, replayed from the same generator. */
-function shifts(seed: number, n: number, h: number, w: number, hf: [number, number], wf: [number, number]): [number, number][] {
+/** The shift RandomTranslation draws, replayed from the same generator (whole pixels unless `exact`). */
+function shifts(seed: number, n: number, h: number, w: number, hf: [number, number], wf: [number, number], exact = false): [number, number][] {
   const rng = new Random(seed);
-  const draw = (r: [number, number], size: number) => Math.round((r[0] + rng.uniform() * (r[1] - r[0])) * size);
+  const round = exact ? (v: number) => v : Math.round;
+  const draw = (r: [number, number], size: number) => round((r[0] + rng.uniform() * (r[1] - r[0])) * size);
   return Array.from({ length: n }, () => {
     const dy = draw(hf, h);
     return [dy, draw(wf, w)];
@@ -77,11 +78,33 @@ describe('RandomTranslation', () => {
     });
   }
 
-  it('rejects factors outside [-1, 1], unknown fill modes and bilinear interpolation', () => {
+  for (const fillMode of ['constant', 'reflect'] as const) {
+    it(`shifts by fractions of a pixel with bilinear interpolation (fill ${fillMode})`, () => {
+      const hf: [number, number] = [-0.3, 0.3];
+      const wf: [number, number] = [-0.25, 0.35];
+      const layer = new RandomTranslation({ heightFactor: hf, widthFactor: wf, fillMode, fillValue: -7, interpolation: 'bilinear' });
+      const y = layer.apply([tensor(x, [n, h, w, c])], { training: true, rng: new Random(4) }).dataSync();
+      let fractional = 0;
+      shifts(4, n, h, w, hf, wf, true).forEach(([dy, dx], b) => {
+        if (!Number.isInteger(dy) && !Number.isInteger(dx)) fractional++;
+        for (let r = 0; r < h; r++) {
+          for (let col = 0; col < w; col++) {
+            for (let ch = 0; ch < c; ch++) {
+              const expected = sample((sr, sc) => at(b, sr, sc, ch), r - dy, col - dx, h, w, 'bilinear', fillMode, -7);
+              expect(y[((b * h + r) * w + col) * c + ch], `image ${b} (${dy}, ${dx}) at ${r},${col},${ch}`).toBeCloseTo(expected, 4);
+            }
+          }
+        }
+      });
+      expect(fractional).toBe(n);
+    });
+  }
+
+  it('rejects factors outside [-1, 1], unknown fill modes and interpolations', () => {
     expect(() => new RandomTranslation({ heightFactor: 1.5 })).toThrow(/heightFactor to be a fraction in \[-1, 1\].*got 1.5/);
     expect(() => new RandomTranslation({ heightFactor: [0.3, 0.1] })).toThrow(/lower <= upper, got \[0.3,0.1\]/);
     expect(() => new RandomTranslation({ heightFactor: 0.1, fillMode: 'mirror' as never })).toThrow(/fillMode one of constant, reflect, nearest, wrap, got 'mirror'/);
-    expect(() => new RandomTranslation({ heightFactor: 0.1, interpolation: 'bilinear' as never })).toThrow(/interpolation 'nearest'.*got 'bilinear'/);
+    expect(() => new RandomTranslation({ heightFactor: 0.1, interpolation: 'bicubic' as never })).toThrow(/interpolation one of nearest, bilinear, got 'bicubic'/);
     const layer = new RandomTranslation({ heightFactor: 0.1 });
     expect(() => layer.apply([tensor(new Float32Array(6), [2, 3])], { training: true, rng: new Random(1) })).toThrow(/expected images of shape \(batch, height, width, channels\).*got \(None, 3\)/);
   });
