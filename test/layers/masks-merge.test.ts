@@ -4,8 +4,8 @@
 // hand), and each check also confirms that a dropped or different mask would give other values.
 // Runs in Node and in the browser.
 
+import { expectTapeMatchesDifferences } from '../helpers/gradients.js';
 import { describe, expect, it } from 'vitest';
-import { valueAndGrads } from '../../src/autodiff/backprop.js';
 import { noGrad } from '../../src/autodiff/tape.js';
 import { getBackend } from '../../src/backend/backend.js';
 import {
@@ -306,27 +306,7 @@ describe('normalization layers pass the mask on', () => {
     // The moving statistics move at every forward pass; the output does not depend on them.
     const forward = () => ops.sum(ops.mul(run(), w));
     const watched = [x, norm.gamma!.value, norm.beta!.value];
-    const { grads } = valueAndGrads(forward, watched);
-    const eps = 1e-2;
-    const evaluate = () => noGrad(() => forward().dataSync()[0]);
-    watched.forEach((t, k) => {
-      const analytic = grads[k].dataSync();
-      const base = t.ptr >> 2;
-      for (let i = 0; i < t.size; i++) {
-        // A fresh view per write: a forward pass may grow (and so detach) the memory.
-        const saved = t.backend.heap.f32[base + i];
-        t.backend.heap.f32[base + i] = saved + eps;
-        const up = evaluate();
-        t.backend.heap.f32[base + i] = saved - eps;
-        const down = evaluate();
-        t.backend.heap.f32[base + i] = saved;
-        const numeric = (up - down) / (2 * eps);
-        if (!(Math.abs(analytic[i] - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)))) {
-          throw new Error(`BatchNormalization with a mask: tensor ${k}, index ${i}: tape gradient ${analytic[i]}, `
-            + `finite difference ${numeric}`);
-        }
-      }
-    });
+    expectTapeMatchesDifferences('BatchNormalization with a mask', forward, watched);
   });
 });
 

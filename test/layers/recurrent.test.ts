@@ -7,8 +7,8 @@
 // test/layers/tfjs-parity.node.test.ts checks all of them against tfjs-layers. Runs in Node
 // and in the browser.
 
+import { expectTapeMatchesDifferences } from '../helpers/gradients.js';
 import { describe, expect, it } from 'vitest';
-import { valueAndGrads } from '../../src/autodiff/backprop.js';
 import { noGrad } from '../../src/autodiff/tape.js';
 import { getBackend } from '../../src/backend/backend.js';
 import {
@@ -266,26 +266,7 @@ function checkGradients(layer: Layer, x: Tensor, watchInput = true, masks?: Tens
   const w = tensor(Float32Array.from({ length: n }, () => rng.uniformRange(0.5, 1.5)), shape);
   const forward = () => ops.sum(ops.mul(run(), w));
   const watched = [...(watchInput ? [x] : []), ...layer.trainableWeights.map((v) => v.value)];
-  const { grads } = valueAndGrads(forward, watched);
-  const eps = 1e-2;
-  const evaluate = () => noGrad(() => forward().dataSync()[0]);
-  watched.forEach((t, k) => {
-    const analytic = grads[k].dataSync();
-    const base = t.ptr >> 2;
-    for (let i = 0; i < t.size; i++) {
-      // A fresh view per write: a forward pass may grow (and so detach) the memory.
-      const saved = t.backend.heap.f32[base + i];
-      t.backend.heap.f32[base + i] = saved + eps;
-      const up = evaluate();
-      t.backend.heap.f32[base + i] = saved - eps;
-      const down = evaluate();
-      t.backend.heap.f32[base + i] = saved;
-      const numeric = (up - down) / (2 * eps);
-      if (!(Math.abs(analytic[i] - numeric) <= 2e-2 * Math.max(1, Math.abs(numeric)))) {
-        throw new Error(`${layer.className}: tensor ${k}, index ${i}: tape gradient ${analytic[i]}, finite difference ${numeric}`);
-      }
-    }
-  });
+  expectTapeMatchesDifferences(layer.className, forward, watched);
 }
 
 describe('gradients through time match finite differences', () => {
