@@ -741,6 +741,25 @@ function winogradMultiply(v: usize, u: usize, m: usize, tiles: i32, C: i32, CP: 
   }
 }
 
+/**
+ * The input transform of tiles t0 .. t0 + tiles of one image (tile t covers rows 2ty .. 2ty + 3
+ * and columns 2tx .. 2tx + 3 of `src`, TW tiles to a row) into the 16 planes of v, CP channels
+ * per tile. Shared by the forward conv and the filter gradient.
+ */
+function winogradInputTiles(
+  src: usize, rowBytes: usize, pixelBytes: usize, TW: i32, t0: i32, tiles: i32, C: i32, CP: i32,
+  v: usize, vPlaneBytes: usize,
+): void {
+  for (let t = 0; t < tiles; t++) {
+    const ty = (t0 + t) / TW;
+    const tx = t0 + t - ty * TW;
+    const d = src + <usize>(2 * ty) * rowBytes + <usize>(2 * tx) * pixelBytes;
+    for (let c = 0; c < C; c += 4) {
+      winogradInputTile(at(d, c), rowBytes, pixelBytes, min(4, C - c), at(v, t * CP + c), vPlaneBytes);
+    }
+  }
+}
+
 /** f32_conv2d for a 3x3 filter with stride 1 and no dilation (usesWinograd()). */
 function conv2dWinograd(
   x: usize, w: usize, bias: usize, y: usize,
@@ -779,16 +798,7 @@ function conv2dWinograd(
     const yImage = at(y, n * OH * OW * CO);
     for (let t0 = 0; t0 < T; t0 += TILE_BLOCK) {
       const tiles = min(TILE_BLOCK, T - t0);
-      for (let t = 0; t < tiles; t++) {
-        const ty = (t0 + t) / TW;
-        const tx = t0 + t - ty * TW;
-        const d = src + <usize>(2 * ty) * rowBytes + <usize>(2 * tx) * pixelBytes;
-        for (let c = 0; c < C; c += 4) {
-          winogradInputTile(
-            at(d, c), rowBytes, pixelBytes, min(4, C - c), at(v, t * CP + c), vPlaneBytes,
-          );
-        }
-      }
+      winogradInputTiles(src, rowBytes, pixelBytes, TW, t0, tiles, C, CP, v, vPlaneBytes);
       winogradMultiply(v, u, m, tiles, C, CP, COP);
       for (let t = 0; t < tiles; t++) {
         const ty = (t0 + t) / TW;
@@ -1341,15 +1351,10 @@ function conv2dBackwardFilterWinograd(
     const dyImage = at(dy, n * OH * OW * CO);
     for (let t0 = 0; t0 < T; t0 += TILE_BLOCK) {
       const tiles = min(TILE_BLOCK, T - t0);
+      winogradInputTiles(src, rowBytes, pixelBytes, TW, t0, tiles, C, CP, v, vPlaneBytes);
       for (let t = 0; t < tiles; t++) {
         const ty = (t0 + t) / TW;
         const tx = t0 + t - ty * TW;
-        const pd = src + <usize>(2 * ty) * rowBytes + <usize>(2 * tx) * pixelBytes;
-        for (let c = 0; c < C; c += 4) {
-          winogradInputTile(
-            at(pd, c), rowBytes, pixelBytes, min(4, C - c), at(v, t * CP + c), vPlaneBytes,
-          );
-        }
         const rows = min(2, OH - 2 * ty);
         const cols = min(2, OW - 2 * tx);
         const pdy = dyImage + <usize>(2 * ty) * dyRowBytes + <usize>(2 * tx) * dyPixelBytes;
