@@ -93,7 +93,14 @@ function sampleCount(xs: Tensor[], ys: Tensor[]): number {
 /** Throws if any value is NaN or infinite, naming the sample. */
 function checkFinite(t: Tensor, what: string): void {
   if (t.dtype !== 'float32') return;
-  // A view of the heap, not a copy: the data may be tens of megabytes, checked once per fit.
+  // The data may be tens of megabytes, checked at every fit. A NaN or an infinity makes the
+  // sum (one SIMD pass) NaN or infinite; a finite sum clears every value. Only a non-finite
+  // sum, which finite values can also give by overflowing, needs the scan that finds the value.
+  const total = noGrad(() => ops.sum(t));
+  const sum = total.dataSync()[0];
+  total.dispose();
+  if (Number.isFinite(sum)) return;
+  // A view of the heap, not a copy.
   const start = t.ptr >> 2;
   const data = t.backend.heap.f32.subarray(start, start + t.size);
   const per = t.size / Math.max(1, t.shape[0]);

@@ -104,6 +104,15 @@ describe('bad input names what was expected and what was found', () => {
     await expect(model().fit(bad, tensor([0, 1]), { verbose: 0 })).rejects.toThrow(
       'kerasm.fit: expected finite values in x[0], got NaN in sample 1 (flat index 5)',
     );
+    // An infinity among values large enough that a finite sum could not tell (the sum would be
+    // infinite anyway), and large finite values whose sum overflows but which are accepted.
+    const big = tensor([[3e38, 3e38, 3e38, 1], [3e38, 3e38, 3e38, 1]]);
+    const history = await model().fit(big, tensor([0, 1]), { verbose: 0, epochs: 1 });
+    expect(history.epoch).toEqual([0]);
+    const inf = tensor([[1, 2, 3, 4], [5, 6, Number.NEGATIVE_INFINITY, 8]]);
+    await expect(model().fit(inf, tensor([0, 1]), { verbose: 0 })).rejects.toThrow(
+      'kerasm.fit: expected finite values in x[0], got -Infinity in sample 1 (flat index 6)',
+    );
   });
   it('unknown layer activation, optimizer and loss names', () => {
     expect(() => new Dense({ units: 2, activation: 'rleu' as never })).toThrow(/unknown activation 'rleu'; expected one of linear, relu/);
