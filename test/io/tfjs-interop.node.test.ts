@@ -21,7 +21,9 @@ import {
   DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GRU, Input, io, LayerNormalization,
   loadModel, LSTM, MaxPooling2D, Model, Multiply, SeparableConv2D, Sequential, SimpleRNN, UpSampling2D,
   ZeroPadding2D, setRandomSeed, tensor, type ModelArtifacts, type Tensor,
+  Activation, GlobalMaxPooling2D, Masking, Reshape,
 } from '../../src/index.js';
+import { TFJS_READS } from '../../src/io/tfjs_classes.js';
 import { Random } from '../../src/util/random.js';
 import { saveToMemory } from './helpers.js';
 
@@ -151,6 +153,28 @@ const CASES: Case[] = [
       new Embedding({ inputDim: 10, outputDim: 4, inputShape: [5] }), new Flatten(), new Dense({ units: 2, activation: 'softmax' }),
     ]),
   },
+  {
+    name: 'Sequential Masking, Reshape, GlobalMaxPooling2D, Activation',
+    inputs: [[6, 4]],
+    tfjs: () => tfl.sequential({
+      layers: [
+        L.masking({ maskValue: 0, inputShape: [6, 4] }),
+        L.simpleRNN({ units: 3, returnSequences: true }),
+        L.reshape({ targetShape: [6, 3, 1] }),
+        L.globalMaxPooling2d({}),
+        L.activation({ activation: 'tanh' }),
+        L.dense({ units: 2 }),
+      ],
+    }),
+    kerasm: () => new Sequential([
+      new Masking({ maskValue: 0, inputShape: [6, 4] }),
+      new SimpleRNN({ units: 3, returnSequences: true }),
+      new Reshape({ targetShape: [6, 3, 1] }),
+      new GlobalMaxPooling2D(),
+      new Activation({ activation: 'tanh' }),
+      new Dense({ units: 2 }),
+    ]),
+  },
 ];
 
 function batch(shape: number[], seed: number, ids?: number): Float32Array {
@@ -246,6 +270,18 @@ describe('tfjs-layers -> kerasm', () => {
 });
 
 describe('kerasm -> tfjs-layers', () => {
+  it('covers every layer class the TFJS_READS table says tfjs reads', () => {
+    const seen = new Set<string>();
+    const visit = (layer: { className: string; layer?: unknown }) => {
+      seen.add(layer.className);
+      if (layer.layer && typeof layer.layer === 'object') visit(layer.layer as { className: string });
+    };
+    for (const { kerasm } of CASES) kerasm().layers.forEach(visit);
+    seen.add('InputLayer'); // every saved model starts with one
+    const readable = Object.entries(TFJS_READS).filter(([, reads]) => reads).map(([name]) => name);
+    expect(readable.filter((name) => !seen.has(name))).toEqual([]);
+  });
+
   it.each(CASES)('$name', async ({ kerasm, inputs, ids }) => {
     setRandomSeed(5);
     const model = kerasm();
