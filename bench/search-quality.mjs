@@ -5,7 +5,8 @@
 //   node bench/search-quality.mjs                  # both parts (about 20 minutes on 2 cores)
 //   node bench/search-quality.mjs --only oracles   # part 1: the algorithms, 3 seeds
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
-//   options: --seeds 3 --trials 24 --space mlp|wide (part 1); --budget 420 --epochs 20 --workers <cores> --refit 0|1 (part 2); --json FILE
+//   options: --seeds 3 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar);
+//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
 // scored on 2,000 others. Every algorithm gets the same budget, counted in epochs trained (which
@@ -88,6 +89,11 @@ const ORACLES = {
   Hyperband: (seed) => new Hyperband({ seed, maxEpochs: EPOCHS, factor: 3, hyperbandIterations: 10 }),
   RegularizedEvolution: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3 }),
 };
+const chosen = arg('oracles', Object.keys(ORACLES).join(',')).split(',');
+for (const name of chosen) {
+  if (!(name in ORACLES)) throw new Error(`--oracles: expected names among ${Object.keys(ORACLES).join(', ')}, got '${name}'`);
+}
+const RUN = Object.fromEntries(Object.entries(ORACLES).filter(([name]) => name === 'RandomSearch' || chosen.includes(name)));
 
 async function oracles() {
   const { train, test } = loadMnist({ trainSize: 3000, testSize: 2000, seed: 7 });
@@ -96,7 +102,7 @@ async function oracles() {
   const val = [tensor(test.x, [test.n, 784]), tensor(Float32Array.from(test.y), [test.n])];
   for (let seed = 1; seed <= SEEDS; seed++) {
     const runs = {};
-    for (const [name, make] of Object.entries(ORACLES)) {
+    for (const [name, make] of Object.entries(RUN)) {
       setRandomSeed(seed);
       const curve = []; // [epochs spent so far, best so far] after each trial
       let spent = 0;
@@ -132,7 +138,7 @@ async function oracles() {
   console.log('\n| algorithm | reached Random\'s best (seeds) | epochs to reach it / Random\'s budget (median) | trials to reach it / Random\'s trials (median) |');
   console.log('|---|---|---|---|');
   const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : NaN; };
-  for (const name of Object.keys(ORACLES)) {
+  for (const name of Object.keys(RUN)) {
     const rows = results.oracles.filter((r) => r.oracle === name);
     const reached = rows.filter((r) => r.trialsToBar !== null);
     // A seed that never reached the bar counts as more than the whole budget.

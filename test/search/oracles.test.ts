@@ -210,9 +210,16 @@ describe('RegularizedEvolution', () => {
       expect(before.some((p) => changed(p) === 1)).toBe(true);
       expect('c' in child.hyperparameters).toBe(child.hyperparameters.kind === 'y');
     }
-    expect(Math.min(...trials.map((t) => t.score!))).toBeLessThan(Math.min(...trials.slice(0, 6).map((t) => t.score!)));
     const again = run(withSpace(new RegularizedEvolution({ seed: 2, populationSize: 6, sampleSize: 3 }), space), 40, score);
     expect(again.map((t) => t.hyperparameters)).toEqual(trials.map((t) => t.hyperparameters));
+  });
+
+  it('improves on its random population (in most seeds: 24 trials are few)', () => {
+    const improved = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((seed) => {
+      const trials = run(withSpace(new RegularizedEvolution({ seed, populationSize: 6, sampleSize: 3 }), space), 40, score);
+      return Math.min(...trials.map((t) => t.score!)) < Math.min(...trials.slice(0, 6).map((t) => t.score!));
+    });
+    expect(improved.length).toBeGreaterThanOrEqual(8);
   });
 
   it('ages out the oldest members whatever their score', () => {
