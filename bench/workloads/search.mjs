@@ -53,9 +53,12 @@ async function runSearch(api, workers, config) {
     workers, verbose: 0,
   });
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   await tuner.search(x, y, { epochs: config.epochs, batchSize: 64, validationSplit: 0.2 });
   const ms = performance.now() - start;
-  return { ms, trials: tuner.trials, stats: tuner.workerStats };
+  // Every thread of the process: the tuner's, the workers', V8's compiler and GC threads.
+  const cpu = process.cpuUsage(cpuStart);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, trials: tuner.trials, stats: tuner.workerStats };
 }
 
 /** One search in a new Node process with the engine's kernel flavor. */
@@ -89,6 +92,8 @@ export async function runSearchWorkload(workload, engine) {
       impl: workers === 2 ? 'kerasm' : ONE_WORKER, unit: workload.unit, work: workload.work,
       median: median(rates), min: Math.min(...rates), max: Math.max(...rates), medianMs: median(times),
       samples: times.length, reps: 1, times,
+      // Cores kept busy over the search (CPU time of the whole process / wall time), median.
+      cores: median(runs[workers].map((r) => r.cpuMs / r.ms)),
       ...(workers === 2 ? { workerStats: runs[2].at(-1).stats } : {}),
       maxErr: check.maxErr, tolerance: 1e-4, check: check.ok ? 'ok' : 'MISMATCH', ...(check.ok ? {} : { detail: check.detail }),
     };
@@ -100,16 +105,17 @@ export async function runSearchWorkload(workload, engine) {
     `${workload.name}  (${config.samples * 0.8} digits trained per epoch, ` +
       `${config.rounds} round${config.rounds > 1 ? 's' : ''}; best val_accuracy ${best.toFixed(4)})`,
     table(
-      ['config', 'median s', 'min - max s', 'trials/s', 'speedup', 'check'],
+      ['config', 'median s', 'min - max s', 'trials/s', 'cores busy', 'speedup', 'check'],
       rows.map((r) => [
         r.impl === ONE_WORKER ? 'workers: 1' : 'workers: 2',
         (r.medianMs / 1000).toFixed(2),
         `${(Math.min(...r.times) / 1000).toFixed(2)} - ${(Math.max(...r.times) / 1000).toFixed(2)}`,
         r.median.toFixed(3),
+        r.cores.toFixed(2),
         r.ratio ? `${r.ratio.toFixed(2)}x` : '-',
         r.check === 'ok' ? 'ok' : `MISMATCH: ${r.detail}`,
       ]),
-      [1, 2, 3, 4],
+      [1, 2, 3, 4, 5],
     ),
   ].join('\n');
   return { rows, text };
