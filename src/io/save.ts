@@ -108,7 +108,9 @@ export function modelTopology(model: Model): JsonObject {
   if (model.outputs.length === 0) {
     fail('save', `expected a built model, got Sequential '${model.name}' without an input shape; give its first layer an inputShape, or call fit or predict first`);
   }
-  const sequential = model.className === 'Sequential';
+  // A Sequential model that ends in a layer with several outputs is written in the functional
+  // layout: tfjs-layers reads a 'Sequential' only with one output (it then loads as a Model).
+  const sequential = model.className === 'Sequential' && model.outputs.length === 1;
   return {
     class_name: sequential ? 'Sequential' : 'Model',
     config: sequential ? sequentialTopology(model) : functionalTopology(model),

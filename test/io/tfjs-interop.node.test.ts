@@ -293,6 +293,19 @@ describe('kerasm -> tfjs-layers', () => {
     expectClose(tfjsPredict(loaded, xs, inputs), kerasmPredict(model, xs, inputs));
   });
 
+  it('a Sequential model that ends in a layer with several outputs loads in tfjs with all of them', async () => {
+    setRandomSeed(6);
+    const model = new Sequential([
+      new Dense({ units: 2, inputShape: [4, 3], name: 'proj' }),
+      new GRU({ units: 3, returnSequences: true, returnState: true, recurrentActivation: 'sigmoid', resetAfter: false, name: 'gru' }),
+    ]);
+    randomizeKerasm(model, 7);
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory((await saveToMemory(model)) as unknown as tf.io.ModelArtifacts));
+    expect(loaded.outputs.map((t) => t.shape)).toEqual([[null, 4, 3], [null, 3]]);
+    const xs = [batch([4, 3], 30)];
+    expectClose(tfjsPredict(loaded, xs, [[4, 3]]), kerasmPredict(model, xs, [[4, 3]]));
+  });
+
   it('a model compiled with names arrives compiled in tfjs', async () => {
     const model = new Sequential([new Dense({ units: 2, activation: 'softmax', inputShape: [3] })]);
     model.compile({ optimizer: new Adam({ learningRate: 0.01 }), loss: 'categorical_crossentropy', metrics: ['accuracy'] });
