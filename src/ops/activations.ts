@@ -1,7 +1,6 @@
 // Activation names as users write them (Keras identifiers and camelCase) mapped to the kernel
 // codes of the fused epilogues and f32_unary.
 
-import type { FusedAttrs } from '../autodiff/tape.js';
 import * as codes from '../backend/opcodes.js';
 import { fail } from './check.js';
 
@@ -40,11 +39,6 @@ export function gradientFromOutput(code: number): boolean {
     code === codes.ACT_LINEAR || code === codes.ACT_RELU || code === codes.ACT_SIGMOID ||
     code === codes.ACT_TANH
   );
-}
-
-/** The tape attributes of an activation fused in a recorded op: none when linear or not fused. */
-export function fusedAttrs(code: number, alpha: number): FusedAttrs {
-  return code === codes.ACT_LINEAR || !gradientFromOutput(code) ? {} : { fused: { code, alpha } };
 }
 
 /** The kernel code of an activation name (undefined means linear). */

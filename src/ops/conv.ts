@@ -1,10 +1,9 @@
 import { window2d, type Padding, type Window2D } from '../backend/geometry.js';
 import { conv2dWorkspaceBytes } from '../backend/workspace.js';
-import { isRecording, record, type WindowAttrs } from '../autodiff/tape.js';
+import { record, type WindowAttrs } from '../autodiff/tape.js';
 import type { Shape, Tensor } from '../tensor.js';
-import { ACT_LINEAR } from '../backend/opcodes.js';
-import { activationCode, defaultAlpha, fusedAttrs, gradientFromOutput, type ActivationName } from './activations.js';
-import { unaryOp } from './elementwise.js';
+import type { ActivationName } from './activations.js';
+import { epilogue } from './elementwise.js';
 import { expectPositiveInt, expectRank, expectShape, fail, output, sameBackend, scratch } from './check.js';
 
 export interface Conv2DOptions {
@@ -85,20 +84,14 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {}): Tenso
   if (options.bias) expectShape(op, 'bias', options.bias, [CO]);
   const backend = sameBackend(op, x, w, options.bias, options.out);
   const y = output(op, backend, [N, g.OH, g.OW, CO], options.out);
-  const act = activationCode(op, options.activation);
-  const alpha = options.alpha ?? defaultAlpha(act);
-  // While recording, an activation whose gradient needs its input runs as its own op.
-  const fused = !isRecording() || gradientFromOutput(act);
+  const act = epilogue(op, options.activation, options.alpha);
   backend.kernels.f32_conv2d(
     x.ptr, w.ptr, options.bias ? options.bias.ptr : 0, y.ptr,
     N, g.H, g.W, C, KH, KW, CO, ...args(g),
-    fused ? act : ACT_LINEAR, alpha, scratch(backend, conv2dWorkspaceBytes(g, CO)),
+    act.code, act.alpha, scratch(backend, conv2dWorkspaceBytes(g, CO)),
   );
-  record(
-    'conv2d', options.bias ? [x, w, options.bias] : [x, w], y,
-    { ...windowAttrs(g, options), ...fusedAttrs(act, alpha) },
-  );
-  return fused ? y : unaryOp(op, act)(y, { alpha });
+  record('conv2d', options.bias ? [x, w, options.bias] : [x, w], y, { ...windowAttrs(g, options), ...act.attrs });
+  return act.finish(y);
 }
 
 /** The gradient of conv2d with respect to its input x of shape `inputShape`. */
@@ -155,18 +148,13 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options: Conv2DOptions = {
   if (options.bias) expectShape(op, 'bias', options.bias, [C * M]);
   const backend = sameBackend(op, x, w, options.bias, options.out);
   const y = output(op, backend, [N, g.OH, g.OW, C * M], options.out);
-  const act = activationCode(op, options.activation);
-  const alpha = options.alpha ?? defaultAlpha(act);
-  const fused = !isRecording() || gradientFromOutput(act);
+  const act = epilogue(op, options.activation, options.alpha);
   backend.kernels.f32_depthwise_conv2d(
     x.ptr, w.ptr, options.bias ? options.bias.ptr : 0, y.ptr,
-    N, g.H, g.W, C, KH, KW, M, ...args(g), fused ? act : ACT_LINEAR, alpha,
+    N, g.H, g.W, C, KH, KW, M, ...args(g), act.code, act.alpha,
   );
-  record(
-    'depthwiseConv2d', options.bias ? [x, w, options.bias] : [x, w], y,
-    { ...windowAttrs(g, options), ...fusedAttrs(act, alpha) },
-  );
-  return fused ? y : unaryOp(op, act)(y, { alpha });
+  record('depthwiseConv2d', options.bias ? [x, w, options.bias] : [x, w], y, { ...windowAttrs(g, options), ...act.attrs });
+  return act.finish(y);
 }
 
 /** The gradient of depthwiseConv2d with respect to its input. */

@@ -1,7 +1,7 @@
 import * as codes from '../backend/opcodes.js';
-import { record } from '../autodiff/tape.js';
+import { isRecording, record, type FusedAttrs } from '../autodiff/tape.js';
 import { formatShape, Tensor } from '../tensor.js';
-import { defaultAlpha } from './activations.js';
+import { activationCode, defaultAlpha, gradientFromOutput, type ActivationName } from './activations.js';
 import { expectRank, expectShape, fail, output, sameBackend } from './check.js';
 
 export interface UnaryOptions {
@@ -21,6 +21,23 @@ export function unaryOp(name: string, code: number) {
     record('unary', [x], y, { code, alpha });
     return y;
   };
+}
+
+/**
+ * How a matmul or conv applies its activation. In its kernel's epilogue, unless gradients are
+ * recorded and the activation's derivative needs the input the tape does not keep: then the
+ * kernel runs linear and `finish` applies the activation as its own op. `attrs` go on the tape.
+ */
+export function epilogue(
+  op: string, activation: ActivationName | undefined, alphaOption: number | undefined,
+): { code: number; alpha: number; attrs: FusedAttrs; finish: (y: Tensor) => Tensor } {
+  const code = activationCode(op, activation);
+  const alpha = alphaOption ?? defaultAlpha(code);
+  if (!isRecording() || gradientFromOutput(code)) {
+    const attrs = code === codes.ACT_LINEAR ? {} : { fused: { code, alpha } };
+    return { code, alpha, attrs, finish: (y) => y };
+  }
+  return { code: codes.ACT_LINEAR, alpha, attrs: {}, finish: (y) => unaryOp(op, code)(y, { alpha }) };
 }
 
 /** max(x, 0). @example `ops.relu(tensor([-1, 2])) // [0, 2]` */

@@ -1,9 +1,8 @@
 import { gemmWorkspaceBytes } from '../backend/workspace.js';
 import { isRecording, record } from '../autodiff/tape.js';
 import type { Tensor } from '../tensor.js';
-import { ACT_LINEAR } from '../backend/opcodes.js';
-import { activationCode, defaultAlpha, fusedAttrs, gradientFromOutput, type ActivationName } from './activations.js';
-import { unaryOp } from './elementwise.js';
+import type { ActivationName } from './activations.js';
+import { epilogue } from './elementwise.js';
 import { expectRank, expectShape, fail, output, sameBackend, scratch } from './check.js';
 
 export interface MatmulOptions {
@@ -51,22 +50,18 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   if (beta !== 0 && out === undefined) fail(op, 'expected out when beta is not 0');
   const backend = sameBackend(op, a, b, bias, out);
   const c = output(op, backend, [M, N], out);
-  const act = activationCode(op, options.activation);
-  const alpha = options.alpha ?? defaultAlpha(act);
-  // While recording, an activation whose gradient needs its input runs as its own op.
-  const recording = isRecording();
-  if (recording && beta !== 0) fail(op, 'expected beta 0 while gradients are recorded');
-  const fused = !recording || gradientFromOutput(act);
+  if (isRecording() && beta !== 0) fail(op, 'expected beta 0 while gradients are recorded');
+  const act = epilogue(op, options.activation, options.alpha);
   backend.kernels.f32_gemm(
     transposeA ? 1 : 0, transposeB ? 1 : 0, M, N, K,
     1, a.ptr, ac, b.ptr, bc,
     beta, c.ptr, N,
-    bias ? bias.ptr : 0, fused ? act : ACT_LINEAR, alpha,
+    bias ? bias.ptr : 0, act.code, act.alpha,
     scratch(backend, gemmWorkspaceBytes()),
   );
   record(
     'matmul', bias ? [a, b, bias] : [a, b], c,
-    { transposeA, transposeB, ...fusedAttrs(act, alpha) },
+    { transposeA, transposeB, ...act.attrs },
   );
-  return fused ? c : unaryOp('matmul', act)(c, { alpha });
+  return act.finish(c);
 }
