@@ -11,6 +11,17 @@ import { globalRandom } from '../util/seed.js';
 import { getInitializer, type InitializerLike } from './initializers.js';
 import { getRegularizer, type L1L2, type RegularizerLike } from './regularizers.js';
 
+/**
+ * Throws unless `mask` has the shape of `input` without its last axis, as every mask a layer
+ * receives must. `which` names the input among several (merge layers).
+ */
+export function checkMaskShape(layer: Layer, input: Tensor, mask: Tensor, which = 0): void {
+  const want = input.shape.slice(0, -1);
+  if (formatShape(mask.shape) !== formatShape(want)) {
+    fail(layer.className, `expected the mask of input ${which} of layer '${layer.name}' to have shape ${formatShape(want)} (the input's shape without its last axis), got ${formatShape(mask.shape)}`);
+  }
+}
+
 /** A shape whose first axis (the batch) may be unknown. */
 export type SymbolicShape = readonly (number | null)[];
 

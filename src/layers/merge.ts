@@ -8,17 +8,12 @@
 
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { formatShape, type Tensor } from '../tensor.js';
-import { Layer, formatSymbolicShape, type LayerArgs, type SymbolicShape } from './layer.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, checkMaskShape, formatSymbolicShape, type LayerArgs, type SymbolicShape } from './layer.js';
 
 /** Throws unless each given mask has its input's shape without the last axis. */
 function checkMasks(layer: Layer, inputs: readonly Tensor[], masks: readonly (Tensor | null)[]): void {
-  masks.forEach((m, i) => {
-    const want = inputs[i].shape.slice(0, -1);
-    if (m && formatShape(m.shape) !== formatShape(want)) {
-      fail(layer.className, `expected the mask of input ${i} of layer '${layer.name}' to have shape ${formatShape(want)} (the input's shape without its last axis), got ${formatShape(m.shape)}`);
-    }
-  });
+  masks.forEach((m, i) => m && checkMaskShape(layer, inputs[i], m, i));
 }
 
 /** The AND of the masks that are present (a product of 0/1 tensors); null if none is. */

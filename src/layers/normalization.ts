@@ -3,9 +3,9 @@
 import { noGrad } from '../autodiff/tape.js';
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { formatShape, tensor, type Tensor } from '../tensor.js';
+import { tensor, type Tensor } from '../tensor.js';
 import type { InitializerLike } from './initializers.js';
-import { Layer, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable } from './layer.js';
+import { Layer, checkMaskShape, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable } from './layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /** Only the last axis (channels) is supported, Keras's default. */
@@ -69,11 +69,10 @@ export class BatchNormalization extends Layer {
     let y: Tensor;
     if (ctx.training) {
       const mask = ctx.masks?.[0] ?? null;
-      const weights = mask ? this.maskWeights(mask, x) : null;
-      const mean = weights ? weights.average(rows) : ops.mean(rows, { axis: 0 });
+      const average = mask ? this.maskedAverage(mask, x) : (v: Tensor) => ops.mean(v, { axis: 0 });
+      const mean = average(rows);
       const centered = ops.sub(rows, mean);
-      const squares = ops.square(centered);
-      const variance = weights ? weights.average(squares) : ops.mean(squares, { axis: 0 });
+      const variance = average(ops.square(centered));
       const inv = ops.reciprocal(ops.sqrt(ops.scaleShift(variance, 1, this.epsilon)));
       y = ops.mul(centered, inv);
       noGrad(() => this.updateMoving(mean.dataSync() as Float32Array, variance.dataSync() as Float32Array));
@@ -97,25 +96,15 @@ export class BatchNormalization extends Layer {
   }
 
   /**
-   * The mask spread over the channels, and the average over kept rows it gives: sum(w * v) /
-   * (kept + 1e-7), Keras 3's masked moments (all-masked batches give 0, not NaN).
+   * The average over the rows the mask keeps, sum(mask_r * v_r) / (kept + 1e-7): Keras 3's
+   * masked moments (an all-masked batch gives 0, not NaN). The sum is one product of the mask
+   * as a row with v, so the mask never leaves the heap.
    */
-  private maskWeights(mask: Tensor, x: Tensor): { average: (v: Tensor) => Tensor } {
-    const channels = x.shape[x.rank - 1];
-    const want = x.shape.slice(0, -1);
-    if (formatShape(mask.shape) !== formatShape(want)) {
-      fail('BatchNormalization', `expected a mask of shape ${formatShape(want)} (the input's shape without its last axis) for layer '${this.name}', got ${formatShape(mask.shape)}`);
-    }
-    const keep = mask.dataSync();
-    const spread = new Float32Array(keep.length * channels);
-    let kept = 0;
-    keep.forEach((k, r) => {
-      spread.fill(k, r * channels, (r + 1) * channels);
-      kept += k;
-    });
-    const w = tensor(spread, [keep.length, channels]);
-    const scale = 1 / (kept + 1e-7);
-    return { average: (v) => ops.scaleShift(ops.sum(ops.mul(v, w), { axis: 0 }), scale) };
+  private maskedAverage(mask: Tensor, x: Tensor): (v: Tensor) => Tensor {
+    checkMaskShape(this, x, mask);
+    const row = mask.reshape([1, mask.size]);
+    const scale = 1 / (ops.sum(mask).dataSync()[0] + 1e-7);
+    return (v) => ops.scaleShift(ops.matmul(row, v).reshape([v.shape[1]]), scale);
   }
 
   private updateMoving(mean: Float32Array, variance: Float32Array): void {

@@ -291,7 +291,7 @@ describe('normalization layers pass the mask on', () => {
     const empty = norm.apply(x, { training: true, masks: [tensor(new Array<number>(12).fill(0), [3, 4])] }).dataSync();
     expect(empty.every(Number.isFinite)).toBe(true);
     expect(() => norm.apply(x, { training: true, masks: [tensor([1, 0, 1], [3])] })).toThrow(
-      `kerasm.BatchNormalization: expected a mask of shape [3, 4] (the input's shape without its last axis) for layer '${norm.name}', got [3]`,
+      `kerasm.BatchNormalization: expected the mask of input 0 of layer '${norm.name}' to have shape [3, 4] (the input's shape without its last axis), got [3]`,
     );
   });
 
