@@ -66,7 +66,6 @@ function givenModule(options: BackendOptions, flavor: WasmFlavor | undefined): W
   return { flavor, module };
 }
 
-
 /** A backend running the TypeScript reference kernels. */
 export function createReferenceBackend(options: BackendOptions = {}): Backend {
   const heap = new Heap(ALIGN, options);
