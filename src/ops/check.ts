@@ -71,7 +71,6 @@ export function expectPositiveInt(op: string, name: string, value: number): void
   }
 }
 
-
 const scratchBlocks = new WeakMap<Backend, { ptr: Ptr; bytes: number }>();
 
 /**
