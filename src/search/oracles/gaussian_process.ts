@@ -1,0 +1,247 @@
+// The model behind the oracles that propose where the results so far point: a Gaussian process
+// fitted to the scores, and the next point where the expected improvement over the best score
+// is largest. BayesianOptimization proposes every trial this way; ASHA its new configurations.
+//
+// Encoding: each hyperparameter becomes coordinates in [0, 1]: ints and floats one (log scale
+// for log sampling; rounded back to the step when decoded), booleans one (0 or 1), choices of
+// numbers one (their rank, since 32 is nearer to 64 than to 512), other choices one-hot (one per
+// value). Fixed values and inactive hyperparameters take their default's
+// coordinates, so every trial is a point of the same cube.
+//
+// Model: zero-mean GP on standardized scores, Matern 5/2 kernel, the length scale chosen from a
+// few candidates by marginal likelihood; Cholesky in float64.
+// Acquisition: expected improvement, maximised over random points of the space plus Gaussian
+// perturbations of the best observations (which is where improvements usually are).
+// Pending points (trials still running) count as observations of the best score so far
+// (the constant liar).
+// see: Rasmussen and Williams, "Gaussian Processes for Machine Learning" (2006), algorithm 2.1
+//      and eq. 4.17 (Matern 5/2); Jones, Schonlau and Welch (1998) for expected improvement;
+//      Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to parallelize optimization"
+//      (2010) for the constant liar.
+
+import type { Random } from '../../util/random.js';
+import {
+  assignActive, fromUnit, toUnit, type HPValue, type HPValues, type HyperParameterSpec,
+} from '../hyperparameters.js';
+
+const LENGTH_SCALES = [0.05, 0.1, 0.2, 0.4, 0.8];
+
+/** Coordinates of one spec's value. */
+function encodeOne(spec: HyperParameterSpec, value: HPValue): number[] {
+  switch (spec.type) {
+    case 'int':
+    case 'float':
+      return [toUnit(spec, value as number)];
+    case 'boolean':
+      return [value ? 1 : 0];
+    case 'choice': {
+      // Numbers are ordered: one coordinate, their rank. Strings and booleans are not: one-hot.
+      const ranks = numericRanks(spec.values);
+      if (ranks) return [ranks.length === 1 ? 0 : ranks.indexOf(value as number) / (ranks.length - 1)];
+      return spec.values.map((v) => (v === value ? 1 : 0));
+    }
+    case 'fixed':
+      return [];
+  }
+}
+
+/** A numeric choice's values in increasing order, or null for other choices. */
+function numericRanks(values: readonly HPValue[]): number[] | null {
+  return values.every((v) => typeof v === 'number') ? [...(values as number[])].sort((a, b) => a - b) : null;
+}
+
+/** The value nearest to these coordinates. */
+function decodeOne(spec: HyperParameterSpec, coords: number[]): HPValue {
+  switch (spec.type) {
+    case 'int':
+    case 'float':
+      return fromUnit(spec, coords[0]);
+    case 'boolean':
+      return coords[0] >= 0.5;
+    case 'choice': {
+      const ranks = numericRanks(spec.values);
+      if (ranks) return ranks[Math.round(Math.min(1, Math.max(0, coords[0])) * (ranks.length - 1))];
+      let best = 0;
+      coords.forEach((c, i) => { if (c > coords[best]) best = i; });
+      return spec.values[best];
+    }
+    case 'fixed':
+      return spec.default;
+  }
+}
+
+function matern52(r: number): number {
+  const s = Math.sqrt(5) * r;
+  return (1 + s + (s * s) / 3) * Math.exp(-s);
+}
+
+function distance(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return Math.sqrt(sum);
+}
+
+/** In-place Cholesky of a symmetric positive definite n×n matrix (row-major); false if not SPD. */
+function cholesky(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j];
+    for (let k = 0; k < j; k++) d -= a[j * n + k] ** 2;
+    if (!(d > 0)) return false;
+    const ljj = Math.sqrt(d);
+    a[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / ljj;
+    }
+    for (let k = j + 1; k < n; k++) a[j * n + k] = 0;
+  }
+  return true;
+}
+
+/** Solves L y = b (forward) then, with `transpose`, L^T x = y. */
+function solveLower(l: Float64Array, n: number, b: Float64Array, transpose: boolean): Float64Array {
+  const y = new Float64Array(b);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < i; k++) y[i] -= l[i * n + k] * y[k];
+    y[i] /= l[i * n + i];
+  }
+  if (!transpose) return y;
+  for (let i = n - 1; i >= 0; i--) {
+    for (let k = i + 1; k < n; k++) y[i] -= l[k * n + i] * y[k];
+    y[i] /= l[i * n + i];
+  }
+  return y;
+}
+
+/** Standard normal CDF via erf (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+interface Fitted {
+  points: Float64Array[];
+  chol: Float64Array;
+  weights: Float64Array; // K^-1 y
+  lengthScale: number;
+}
+
+/** One result the model learns from; a larger score is better. */
+export interface Observation {
+  values: HPValues;
+  score: number;
+}
+
+export interface ExpectedImprovementArgs {
+  /** Observation noise added to the kernel diagonal (on standardized scores). */
+  alpha: number;
+  /** Random candidates scored by the acquisition (and as many perturbations of the best). */
+  candidates: number;
+  /** Random values of the space's active hyperparameters. */
+  sampleRandom: (rng: Random) => HPValues;
+  /** Whether values were tried already (or are running): such candidates are skipped. */
+  isSeen: (values: HPValues) => boolean;
+  /** Names the oracle in errors. */
+  owner: string;
+}
+
+/** The coordinates of `values` in the unit cube of `space`. */
+export function encode(space: readonly HyperParameterSpec[], values: HPValues): Float64Array {
+  const coords: number[] = [];
+  for (const spec of space) coords.push(...encodeOne(spec, values[spec.name] ?? spec.default));
+  return Float64Array.from(coords);
+}
+
+/** The values nearest to `coords`, for the hyperparameters they make active. */
+export function decode(space: readonly HyperParameterSpec[], coords: Float64Array): HPValues {
+  const widths = space.map((spec) => encodeOne(spec, spec.default).length);
+  const offsets = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
+  return assignActive(space, (spec, i) => decodeOne(spec, Array.from(coords.subarray(offsets[i], offsets[i] + widths[i]))));
+}
+
+/**
+ * The unseen candidate with the largest expected improvement under a GP fitted to `observed`
+ * and `pending` (the constant liar), or null when every candidate was seen.
+ */
+export function proposeByExpectedImprovement(
+  space: readonly HyperParameterSpec[], observed: Observation[], pending: HPValues[], rng: Random, args: ExpectedImprovementArgs,
+): HPValues | null {
+  const lie = Math.max(...observed.map((o) => o.score));
+  const ys = [...observed.map((o) => o.score), ...pending.map(() => lie)];
+  const fitted = fit(space, [...observed.map((o) => o.values), ...pending], ys, args);
+  const best = Math.max(...standardize(ys));
+  let bestValues: HPValues | null = null;
+  let bestEi = -Infinity;
+  for (const coords of candidatePoints(space, observed, rng, args)) {
+    const values = decode(space, coords);
+    if (args.isSeen(values)) continue;
+    const ei = expectedImprovement(fitted, encode(space, values), best, args.alpha);
+    if (ei > bestEi) {
+      bestEi = ei;
+      bestValues = values;
+    }
+  }
+  return bestValues;
+}
+
+function standardize(ys: number[]): number[] {
+  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const std = Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length) || 1;
+  return ys.map((y) => (y - mean) / std);
+}
+
+/** The GP whose length scale gives the largest log marginal likelihood. */
+function fit(space: readonly HyperParameterSpec[], values: HPValues[], scores: number[], args: ExpectedImprovementArgs): Fitted {
+  const points = values.map((v) => encode(space, v));
+  const y = Float64Array.from(standardize(scores));
+  const n = points.length;
+  let best: Fitted | null = null;
+  let bestLogLik = -Infinity;
+  for (const lengthScale of LENGTH_SCALES) {
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) k[i * n + j] = matern52(distance(points[i], points[j]) / lengthScale);
+      k[i * n + i] += args.alpha;
+    }
+    if (!cholesky(k, n)) continue;
+    const weights = solveLower(k, n, y, true);
+    // log p(y) = -y^T K^-1 y / 2 - sum(log diag L) - n log(2 pi) / 2
+    let logLik = 0;
+    for (let i = 0; i < n; i++) logLik -= 0.5 * y[i] * weights[i] + Math.log(k[i * n + i]);
+    if (logLik > bestLogLik) {
+      bestLogLik = logLik;
+      best = { points, chol: k, weights, lengthScale };
+    }
+  }
+  if (best === null) throw new Error(`kerasm.${args.owner}: the kernel matrix is not positive definite; raise alpha`);
+  return best;
+}
+
+function expectedImprovement(f: Fitted, x: Float64Array, best: number, alpha: number): number {
+  const n = f.points.length;
+  const kx = Float64Array.from(f.points, (p) => matern52(distance(p, x) / f.lengthScale));
+  let mu = 0;
+  for (let i = 0; i < n; i++) mu += kx[i] * f.weights[i];
+  const v = solveLower(f.chol, n, kx, false);
+  let variance = 1 + alpha;
+  for (let i = 0; i < n; i++) variance -= v[i] * v[i];
+  const sigma = Math.sqrt(Math.max(variance, 1e-12));
+  const xi = 0.01;
+  const z = (mu - best - xi) / sigma;
+  return (mu - best - xi) * normalCdf(z) + sigma * Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+}
+
+/** Random points of the cube, and perturbations of the best observations' points. */
+function* candidatePoints(space: readonly HyperParameterSpec[], observed: Observation[], rng: Random, args: ExpectedImprovementArgs): Generator<Float64Array> {
+  const dims = encode(space, {}).length;
+  for (let c = 0; c < args.candidates; c++) yield encode(space, args.sampleRandom(rng));
+  const top = [...observed].sort((a, b) => b.score - a.score).slice(0, 3).map((o) => encode(space, o.values));
+  for (let c = 0; c < args.candidates; c++) {
+    const base = top[c % top.length];
+    const scale = c % 2 === 0 ? 0.05 : 0.15;
+    yield Float64Array.from({ length: dims }, (_, i) => Math.min(1, Math.max(0, base[i] + scale * rng.normal())));
+  }
+}
