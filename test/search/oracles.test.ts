@@ -252,4 +252,39 @@ describe('ASHA', () => {
     expect(trials.some((t) => t.epochs === 9)).toBe(true);
     expect(new Set(trials.filter((t) => t.resumedFrom).map((t) => t.resumedFrom)).size).toBe(trials.filter((t) => t.resumedFrom).length);
   });
+
+  // Two hyperparameters with a narrow optimum (x near 0.6 on a log scale from 1e-4, kind 'b').
+  const narrow = (hp: HyperParameters) => {
+    hp.float('x', { min: 1e-4, max: 1, sampling: 'log' });
+    hp.choice('kind', ['a', 'b', 'c']);
+  };
+  const narrowScore = (v: HPValues, epochs = 1) =>
+    (1 - Math.abs(Math.log10(v.x as number) - Math.log10(0.6)) / 4 - (v.kind === 'b' ? 0 : 0.3)) * (1 - 0.5 / epochs);
+  const fresh = (trials: Trial[]) => trials.filter((t) => t.resumedFrom === undefined);
+
+  it("searcher 'random' (the default) draws every new configuration at random, 'bayesian' the first ones only", () => {
+    const make = (searcher: 'random' | 'bayesian') => withSpace(new ASHA({ maxEpochs: 9, factor: 3, seed: 2, searcher, numInitialPoints: 4 }), narrow, true);
+    const random = fresh(run(make('random'), 60, narrowScore));
+    const bayesian = fresh(run(make('bayesian'), 60, narrowScore));
+    // Until the bottom rung holds 4 results, both draw the same random configurations.
+    expect(bayesian.slice(0, 4).map((t) => t.hyperparameters)).toEqual(random.slice(0, 4).map((t) => t.hyperparameters));
+    expect(bayesian.slice(4).map((t) => t.hyperparameters)).not.toEqual(random.slice(4, bayesian.length).map((t) => t.hyperparameters));
+    expect(new ASHA({ maxEpochs: 9 }).searcher).toBe('random');
+  });
+
+  it("searcher 'bayesian' starts better configurations than 'random' once the model has results", () => {
+    const meanScore = (searcher: 'random' | 'bayesian') => {
+      const scores = [1, 2, 3, 4, 5, 6].flatMap((seed) => {
+        const trials = fresh(run(withSpace(new ASHA({ maxEpochs: 9, factor: 3, seed, searcher }), narrow, true), 40, narrowScore));
+        return trials.slice(10).map((t) => t.score!);
+      });
+      return scores.reduce((a, b) => a + b, 0) / scores.length;
+    };
+    expect(meanScore('bayesian')).toBeGreaterThan(meanScore('random') + 0.05);
+  });
+
+  it('rejects an unknown searcher and a bad numInitialPoints', () => {
+    expect(() => new ASHA({ maxEpochs: 9, searcher: 'grid' as 'random' })).toThrow(/expected searcher 'random' or 'bayesian', got "grid"/);
+    expect(() => new ASHA({ maxEpochs: 9, numInitialPoints: 0 })).toThrow(/expected numInitialPoints to be a positive integer, got 0/);
+  });
 });

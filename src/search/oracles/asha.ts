@@ -3,8 +3,20 @@
 // (continuing from its weights); when no trial can be promoted, a new configuration starts at
 // the bottom rung. Unlike Hyperband it never waits for a round to fill, and it runs for as many
 // trials as the tuner allows.
-// see: Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020, algorithm 2.
+//
+// New configurations are drawn at random, as in the paper (searcher: 'random', the default).
+// With searcher: 'bayesian', once the bottom rung holds enough results they are where a Gaussian
+// process fitted to the bottom rung's scores expects the largest improvement, in the spirit of
+// BOHB and MOBSTER. On the search-quality benchmark (12 seeds) that reached RandomSearch's best
+// sooner (median 0.18-0.23 of its budget against 0.33-0.66) but ended lower on average (best
+// val_accuracy 0.929 against 0.939), so it is not the default.
+// see: Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020, algorithm 2;
+//      Falkner, Klein and Hutter, "BOHB: Robust and Efficient Hyperparameter Optimization at
+//      Scale", ICML 2018; Klein et al., "Model-based Asynchronous Hyperparameter and Neural Architecture Search",
+//      2020 (MOBSTER: ASHA with a Gaussian-process searcher).
 
+import { proposeByExpectedImprovement } from './gaussian_process.js';
+import type { HPValues } from '../hyperparameters.js';
 import { Oracle, type OracleArgs, type OracleState, type Trial, type TrialRequest } from './oracle.js';
 
 export interface ASHAArgs extends OracleArgs {
@@ -14,6 +26,17 @@ export interface ASHAArgs extends OracleArgs {
   minEpochs?: number;
   /** Reduction factor between rungs (default 3). */
   factor?: number;
+  /**
+   * How new configurations are chosen: 'random' (default) always at random; 'bayesian' by
+   * expected improvement under a Gaussian process of the bottom rung's scores once it has
+   * numInitialPoints results.
+   */
+  searcher?: 'random' | 'bayesian';
+  /**
+   * Bottom-rung results the model needs before it proposes (default as BayesianOptimization's:
+   * one per hyperparameter, at least 3 and at most 10).
+   */
+  numInitialPoints?: number;
 }
 
 interface AshaState {
@@ -27,6 +50,7 @@ interface AshaState {
  * @example
  * ```ts
  * const oracle = new ASHA({ maxEpochs: 27, minEpochs: 1, factor: 3 }); // rungs of 1, 3, 9 and 27 epochs
+ * const guided = new ASHA({ maxEpochs: 27, searcher: 'bayesian' }); // new configurations from a GP
  * ```
  */
 export class ASHA extends Oracle {
@@ -34,6 +58,8 @@ export class ASHA extends Oracle {
   /** Epochs reached at each rung, bottom first. */
   readonly rungEpochs: number[];
   readonly factor: number;
+  readonly searcher: 'random' | 'bayesian';
+  private readonly numInitialPoints: number | undefined;
   private state: AshaState = { rungOf: {}, promoted: [] };
 
   constructor(args: ASHAArgs) {
@@ -43,6 +69,12 @@ export class ASHA extends Oracle {
     if (!Number.isInteger(args.maxEpochs) || args.maxEpochs < 1) throw new Error(`kerasm.ASHA: expected maxEpochs to be a positive integer, got ${args.maxEpochs}`);
     if (!Number.isInteger(min) || min < 1 || min > args.maxEpochs) throw new Error(`kerasm.ASHA: expected minEpochs an integer in [1, maxEpochs ${args.maxEpochs}], got ${min}`);
     if (!(this.factor >= 2)) throw new Error(`kerasm.ASHA: expected factor >= 2, got ${this.factor}`);
+    this.searcher = args.searcher ?? 'random';
+    if (this.searcher !== 'random' && this.searcher !== 'bayesian') throw new Error(`kerasm.ASHA: expected searcher 'random' or 'bayesian', got ${JSON.stringify(args.searcher)}`);
+    this.numInitialPoints = args.numInitialPoints;
+    if (this.numInitialPoints !== undefined && !(Number.isInteger(this.numInitialPoints) && this.numInitialPoints >= 1)) {
+      throw new Error(`kerasm.ASHA: expected numInitialPoints to be a positive integer, got ${this.numInitialPoints}`);
+    }
     this.rungEpochs = [];
     for (let e = min; e < args.maxEpochs; e = Math.ceil(e * this.factor)) this.rungEpochs.push(e);
     this.rungEpochs.push(args.maxEpochs);
@@ -78,10 +110,34 @@ export class ASHA extends Oracle {
         resumedFrom: next.trialId,
       };
     }
-    const values = this.sampleUnseen(this.rngFor(trialId));
+    const values = this.newConfiguration(trialId);
     if (values === null) return 'exhausted';
     this.state.rungOf[trialId] = 0;
     return { values, epochs: this.rungEpochs[0], initialEpoch: 0 };
+  }
+
+  /**
+   * Values for the bottom rung: once it holds enough results, where a model of its scores
+   * expects the largest improvement, else at random. The model learns from the bottom rung
+   * because every configuration is scored there; a higher rung holds only the winners of the
+   * rung below, and a model of winners alone sees no bad region to avoid. New configurations
+   * still running count as observations of the rung's best (the constant liar).
+   */
+  private newConfiguration(trialId: string): HPValues | null {
+    const rng = this.rngFor(trialId);
+    const hyperparameters = this.space.space.filter((spec) => spec.type !== 'fixed').length;
+    const needed = this.numInitialPoints ?? Math.min(10, Math.max(3, hyperparameters));
+    const bottom = this.completed().filter((t) => this.state.rungOf[t.trialId] === 0);
+    if (this.searcher === 'random' || bottom.length < needed || hyperparameters === 0) return this.sampleUnseen(rng);
+    const keys = this.seenKeys();
+    const pending = [...this.running.values()].filter((r) => r.resumedFrom === undefined).map((r) => r.values);
+    return proposeByExpectedImprovement(
+      this.space.space,
+      bottom.map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! })),
+      pending,
+      rng,
+      { alpha: 1e-4, candidates: 500, sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm },
+    ) ?? this.sampleUnseen(rng);
   }
 
   override getState(): OracleState {
