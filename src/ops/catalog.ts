@@ -17,7 +17,7 @@ type OpFunctionName = {
 }[keyof typeof ops];
 
 const unary = (d: string): CatalogEntry => ({ records: 'unary', gradient: `dx = dy * ${d} (f32_unary_backward)` });
-const binary = (d: string): CatalogEntry => ({ records: 'binary', gradient: `${d}; b's gradient summed over broadcast rows (f32_binary_backward)` });
+const binary = (d: string): CatalogEntry => ({ records: 'binary', gradient: `${d}; b's gradient summed over the rows it repeats over (f32_binary_backward); an operand expanded by other broadcasting gets broadcastTo's gradient` });
 const reduce = (d: string): CatalogEntry => ({ records: 'reduce', gradient: `${d} (f32_reduce_backward)` });
 const none = (why: string): CatalogEntry => ({ records: null, gradient: why });
 

@@ -1,8 +1,9 @@
 import * as codes from '../backend/opcodes.js';
 import { isRecording, record, type FusedAttrs } from '../autodiff/tape.js';
-import { formatShape, Tensor } from '../tensor.js';
+import { formatShape, sizeOf, Tensor } from '../tensor.js';
 import { activationCode, defaultAlpha, gradientFromOutput, type ActivationName } from './activations.js';
 import { expectRank, expectShape, fail, output, sameBackend } from './check.js';
+import { broadcastTo } from './movement.js';
 
 export interface UnaryOptions {
   out?: Tensor;
@@ -65,41 +66,56 @@ export const reciprocal = unaryOp('reciprocal', codes.UNARY_RECIPROCAL);
 export const softplus = unaryOp('softplus', codes.UNARY_SOFTPLUS);
 
 /**
- * How many trailing elements b repeats over: b's shape must equal a's shape, be a suffix of it
- * (a bias over the last axes), or hold one element.
+ * The shape a and b broadcast to, by NumPy's rules (as in tfjs and Keras): shapes aligned on
+ * the right, each pair of axes equal or one of them 1.
  */
-function broadcastSize(op: string, a: Tensor, b: Tensor): number {
-  if (b.size === 1) return 1;
-  const offset = a.rank - b.rank;
-  const suffix = offset >= 0 && b.shape.every((d, i) => d === a.shape[offset + i]);
-  if (!suffix) {
-    fail(
-      op,
-      `expected b of shape ${formatShape(a.shape)}, a suffix of it, or a single element ` +
-        `(b broadcasts over a's leading axes), got ${formatShape(b.shape)}`,
-    );
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const shape = new Array<number>(rank);
+  for (let k = 0; k < rank; k++) {
+    const da = a[a.length - rank + k] ?? 1;
+    const db = b[b.length - rank + k] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      fail(op, `expected shapes that broadcast together (aligned on the right, each pair of axes equal or one of ` +
+        `them 1), got a ${formatShape(a)} and b ${formatShape(b)}`);
+    }
+    shape[k] = da === 1 ? db : da;
   }
-  return b.size;
+  return shape;
+}
+
+/** Whether `inner` repeats over the leading axes of `shape`: a suffix of it, or one element. */
+function repeatsOver(inner: readonly number[], shape: readonly number[]): boolean {
+  if (sizeOf(inner) === 1) return true;
+  const offset = shape.length - inner.length;
+  return offset >= 0 && inner.every((d, i) => d === shape[offset + i]);
 }
 
 function binaryOp(name: string, code: number) {
   return (a: Tensor, b: Tensor, options: UnaryOptions = {}): Tensor => {
     expectShape(name, 'a', a, a.shape);
     expectShape(name, 'b', b, b.shape);
-    const bn = broadcastSize(name, a, b);
+    const shape = broadcastShapes(name, a.shape, b.shape);
+    // The kernel takes a in the output's shape and b repeating over its leading axes (the common
+    // case: same shapes, a bias, a scalar). Any other broadcast expands the operands first.
+    if (a.rank !== shape.length || a.shape.some((d, k) => d !== shape[k])) a = broadcastTo(a, shape);
+    if (!repeatsOver(b.shape, shape)) b = broadcastTo(b, shape);
     const backend = sameBackend(name, a, b, options.out);
-    const out = output(name, backend, a.shape, options.out);
-    backend.kernels.f32_binary(code, a.ptr, b.ptr, out.ptr, a.size, bn);
+    const out = output(name, backend, shape, options.out);
+    backend.kernels.f32_binary(code, a.ptr, b.ptr, out.ptr, a.size, b.size);
     record('binary', [a, b], out, { code });
     return out;
   };
 }
 
 /**
- * a + b, where b has a's shape, a suffix of it, or one element.
+ * a + b, broadcasting as NumPy does (shapes aligned on the right, each pair of axes equal or
+ * one of them 1). Same shapes, a b that is a suffix of a's shape (a bias) or one element run
+ * in one kernel pass; other broadcasts expand the operands first (broadcastTo).
  * @example
  * ```ts
  * ops.add(tensor([[1, 2], [3, 4]]), tensor([10, 20])).arraySync(); // [[11, 22], [13, 24]]
+ * ops.mul(tensor([[1], [2]]), tensor([1, 10, 100])).arraySync(); // [[1, 10, 100], [2, 20, 200]]
  * ```
  */
 export const add = binaryOp('add', codes.BINARY_ADD);

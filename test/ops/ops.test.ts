@@ -116,7 +116,7 @@ describe('shape checks name the op, the expected and the actual shape', () => {
     ['maxPool rank', () => ops.maxPool(tensor(new Float32Array(16), [4, 4])),
       'kerasm.maxPool: expected x of shape [*, *, *, *], got [4, 4]'],
     ['add broadcast', () => ops.add(tensor(new Float32Array(6), [2, 3]), tensor([1, 2])),
-      'kerasm.add: expected b of shape [2, 3], a suffix of it, or a single element'],
+      'kerasm.add: expected shapes that broadcast together (aligned on the right, each pair of axes equal or one of them 1), got a [2, 3] and b [2]'],
     ['out shape', () => ops.relu(tensor([1, 2, 3]), { out: tensor([0, 0]) }),
       'kerasm.relu: expected out of shape [3], got [2]'],
     ['reduce axis', () => ops.sum(tensor(new Float32Array(6), [2, 3]), { axis: 2 }),
