@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { HyperParameters } from '../../src/search/index.js';
-import { decode, encode, proposeByExpectedImprovement } from '../../src/search/oracles/gaussian_process.js';
+import { decode, encode, fitGaussianProcess, proposeByExpectedImprovement } from '../../src/search/oracles/gaussian_process.js';
 import { sampleValue, assignActive, valuesKey, type HPValues } from '../../src/search/hyperparameters.js';
 import { Random } from '../../src/util/random.js';
 
@@ -36,6 +36,16 @@ describe('proposeByExpectedImprovement', () => {
       }
       expect(Math.max(...observed.map((o) => o.score)), `seed ${seed}`).toBeGreaterThan(-0.03);
     }
+  });
+
+  it('gives a coordinate the scores do not depend on a longer length scale (ARD)', () => {
+    const two = new HyperParameters();
+    two.float('x', { min: 0, max: 1 });
+    two.float('y', { min: 0, max: 1 });
+    const rng = new Random(5);
+    const values = Array.from({ length: 20 }, () => ({ x: rng.uniform(), y: rng.uniform() }));
+    const fitted = fitGaussianProcess(two.space, values, values.map((v) => Math.sin(6 * v.x)), { alpha: 1e-4, owner: 'test' });
+    expect(fitted.lengthScales[1]).toBeGreaterThan(2 * fitted.lengthScales[0]);
   });
 
   it('returns null when every candidate was seen', () => {
