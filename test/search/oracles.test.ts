@@ -262,14 +262,14 @@ describe('ASHA', () => {
     (1 - Math.abs(Math.log10(v.x as number) - Math.log10(0.6)) / 4 - (v.kind === 'b' ? 0 : 0.3)) * (1 - 0.5 / epochs);
   const fresh = (trials: Trial[]) => trials.filter((t) => t.resumedFrom === undefined);
 
-  it("searcher 'random' (the default) draws every new configuration at random, 'bayesian' the first ones only", () => {
+  it("searcher 'random' draws every new configuration at random, 'bayesian' (the default) the first ones only", () => {
     const make = (searcher: 'random' | 'bayesian') => withSpace(new ASHA({ maxEpochs: 9, factor: 3, seed: 2, searcher, numInitialPoints: 4 }), narrow, true);
     const random = fresh(run(make('random'), 60, narrowScore));
     const bayesian = fresh(run(make('bayesian'), 60, narrowScore));
     // Until the bottom rung holds 4 results, both draw the same random configurations.
     expect(bayesian.slice(0, 4).map((t) => t.hyperparameters)).toEqual(random.slice(0, 4).map((t) => t.hyperparameters));
     expect(bayesian.slice(4).map((t) => t.hyperparameters)).not.toEqual(random.slice(4, bayesian.length).map((t) => t.hyperparameters));
-    expect(new ASHA({ maxEpochs: 9 }).searcher).toBe('random');
+    expect(new ASHA({ maxEpochs: 9 }).searcher).toBe('bayesian');
   });
 
   it("searcher 'bayesian' starts better configurations than 'random' once the model has results", () => {
