@@ -12,10 +12,10 @@
 // seeds against 6, and ended level (mean best val_accuracy 0.9386 against 0.9389).
 // see: Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020, algorithm 2;
 //      Falkner, Klein and Hutter, "BOHB: Robust and Efficient Hyperparameter Optimization at
-//      Scale", ICML 2018; Klein et al., "Model-based Asynchronous Hyperparameter and Neural Architecture Search",
-//      2020 (MOBSTER: ASHA with a Gaussian-process searcher).
+//      Scale", ICML 2018; Klein et al., "Model-based Asynchronous Hyperparameter and Neural
+//      Architecture Search", 2020 (MOBSTER: ASHA with a Gaussian-process searcher).
 
-import { proposeByExpectedImprovement } from './gaussian_process.js';
+import { defaultInitialPoints, encode, proposeByExpectedImprovement } from './gaussian_process.js';
 import type { HPValues } from '../hyperparameters.js';
 import { Oracle, type OracleArgs, type OracleState, type Trial, type TrialRequest } from './oracle.js';
 
@@ -125,10 +125,9 @@ export class ASHA extends Oracle {
    */
   private newConfiguration(trialId: string): HPValues | null {
     const rng = this.rngFor(trialId);
-    const hyperparameters = this.space.space.filter((spec) => spec.type !== 'fixed').length;
-    const needed = this.numInitialPoints ?? Math.min(10, Math.max(3, hyperparameters));
+    const needed = this.numInitialPoints ?? defaultInitialPoints(this.space.space);
     const bottom = this.completed().filter((t) => this.state.rungOf[t.trialId] === 0);
-    if (this.searcher === 'random' || bottom.length < needed || hyperparameters === 0) return this.sampleUnseen(rng);
+    if (this.searcher === 'random' || bottom.length < needed || encode(this.space.space, {}).length === 0) return this.sampleUnseen(rng);
     const keys = this.seenKeys();
     const pending = [...this.running.values()].filter((r) => r.resumedFrom === undefined).map((r) => r.values);
     return proposeByExpectedImprovement(

@@ -4,7 +4,7 @@
 // score so far (constant liar), so that proposals made while they run spread out instead of
 // piling up near them.
 
-import { decode, encode, proposeByExpectedImprovement } from './gaussian_process.js';
+import { decode, defaultInitialPoints, encode, proposeByExpectedImprovement } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type TrialRequest } from './oracle.js';
 import type { HPValues } from '../hyperparameters.js';
 
@@ -54,8 +54,7 @@ export class BayesianOptimization extends Oracle {
     const rng = this.rngFor(trialId);
     const done = this.completed();
     const dims = this.encode({}).length;
-    const hyperparameters = this.space.space.filter((spec) => spec.type !== 'fixed').length;
-    const initial = this.numInitialPoints ?? Math.min(10, Math.max(3, hyperparameters));
+    const initial = this.numInitialPoints ?? defaultInitialPoints(this.space.space);
     if (done.length < initial || dims === 0) {
       const values = this.sampleUnseen(rng);
       return values === null ? 'exhausted' : { values };

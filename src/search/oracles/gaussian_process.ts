@@ -158,6 +158,15 @@ export interface ExpectedImprovementArgs {
   owner: string;
 }
 
+/**
+ * Random observations before the model proposes, unless an oracle is told otherwise: one per
+ * hyperparameter (a choice counts once, not once per value), at least 3 and at most 10, so that a
+ * search of 20 to 50 trials spends most of them on the model's proposals.
+ */
+export function defaultInitialPoints(space: readonly HyperParameterSpec[]): number {
+  return Math.min(10, Math.max(3, space.filter((spec) => spec.type !== 'fixed').length));
+}
+
 /** The coordinates of `values` in the unit cube of `space`. */
 export function encode(space: readonly HyperParameterSpec[], values: HPValues): Float64Array {
   const coords: number[] = [];
