@@ -6,7 +6,7 @@
 //   node bench/search-quality.mjs --only oracles   # part 1: the algorithms, 3 seeds
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar);
-//            (ASHARandom, ASHA with searcher: 'random', runs only when named);
+//            (ASHARandom and RegularizedEvolutionBayesian, the other searchers, run only when named);
 //            --budget 420 --epochs 20 --workers <cores> --refit 0|1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
@@ -92,8 +92,11 @@ const ORACLES = {
   ASHARandom: (seed) => new ASHA({ seed, maxEpochs: EPOCHS, minEpochs: 1, factor: 3, searcher: 'random' }),
   Hyperband: (seed) => new Hyperband({ seed, maxEpochs: EPOCHS, factor: 3, hyperbandIterations: 10 }),
   RegularizedEvolution: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3 }),
+  // Each child the best of 20 mutations by expected improvement under a Gaussian process.
+  RegularizedEvolutionBayesian: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, searcher: 'bayesian' }),
 };
-const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => name !== 'ASHARandom').join(',')).split(',');
+const ON_REQUEST = ['ASHARandom', 'RegularizedEvolutionBayesian'];
+const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => !ON_REQUEST.includes(name)).join(',')).split(',');
 for (const name of chosen) {
   if (!(name in ORACLES)) throw new Error(`--oracles: expected names among ${Object.keys(ORACLES).join(', ')}, got '${name}'`);
 }

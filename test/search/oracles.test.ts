@@ -222,6 +222,27 @@ describe('RegularizedEvolution', () => {
     expect(improved.length).toBeGreaterThanOrEqual(8);
   });
 
+  it("searcher 'bayesian' proposes one-change children too, and finds better ones than 'random'", () => {
+    const make = (seed: number, searcher: 'random' | 'bayesian') =>
+      withSpace(new RegularizedEvolution({ seed, populationSize: 6, sampleSize: 3, searcher }), space);
+    const trials = run(make(1, 'bayesian'), 24, score);
+    for (const child of trials.slice(6)) {
+      const before = trials.slice(0, trials.indexOf(child));
+      const changed = (p: Trial) => ['a', 'b', 'kind'].filter((k) => p.hyperparameters[k] !== child.hyperparameters[k]).length +
+        (p.hyperparameters.kind === child.hyperparameters.kind && p.hyperparameters.c !== child.hyperparameters.c ? 1 : 0);
+      expect(before.some((p) => changed(p) === 1)).toBe(true);
+    }
+    const best = (searcher: 'random' | 'bayesian') =>
+      [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => Math.min(...run(make(seed, searcher), 16, score).map((t) => t.score!)));
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(mean(best('bayesian'))).toBeLessThan(mean(best('random')));
+  });
+
+  it('rejects an unknown searcher and a bad candidates count', () => {
+    expect(() => new RegularizedEvolution({ searcher: 'tpe' as 'random' })).toThrow(/expected searcher 'random' or 'bayesian', got "tpe"/);
+    expect(() => new RegularizedEvolution({ candidates: 0 })).toThrow(/expected candidates to be a positive integer, got 0/);
+  });
+
   it('ages out the oldest members whatever their score', () => {
     const oracle = withSpace(new RegularizedEvolution({ seed: 1, populationSize: 4, sampleSize: 2 }), space);
     const trials = run(oracle, 10, score);

@@ -183,10 +183,22 @@ export function decode(space: readonly HyperParameterSpec[], coords: Float64Arra
 
 /**
  * The unseen candidate with the largest expected improvement under a GP fitted to `observed`
- * and `pending` (the constant liar), or null when every candidate was seen.
+ * and `pending` (the constant liar), among random points of the space and perturbations of the
+ * best observations; null when every candidate was seen.
  */
 export function proposeByExpectedImprovement(
   space: readonly HyperParameterSpec[], observed: Observation[], pending: HPValues[], rng: Random, args: ExpectedImprovementArgs,
+): HPValues | null {
+  const candidates = (function* () {
+    for (const coords of candidatePoints(space, observed, rng, args)) yield decode(space, coords);
+  })();
+  return bestByExpectedImprovement(space, observed, pending, candidates, args);
+}
+
+/** Of the given candidates, the unseen one with the largest expected improvement, or null. */
+export function bestByExpectedImprovement(
+  space: readonly HyperParameterSpec[], observed: Observation[], pending: HPValues[], candidates: Iterable<HPValues>,
+  args: Pick<ExpectedImprovementArgs, 'alpha' | 'isSeen' | 'owner'>,
 ): HPValues | null {
   const lie = Math.max(...observed.map((o) => o.score));
   const ys = [...observed.map((o) => o.score), ...pending.map(() => lie)];
@@ -194,8 +206,7 @@ export function proposeByExpectedImprovement(
   const best = Math.max(...standardize(ys));
   let bestValues: HPValues | null = null;
   let bestEi = -Infinity;
-  for (const coords of candidatePoints(space, observed, rng, args)) {
-    const values = decode(space, coords);
+  for (const values of candidates) {
     if (args.isSeen(values)) continue;
     const ei = expectedImprovement(fitted, encode(space, values), best, args.alpha);
     if (ei > bestEi) {

@@ -2,10 +2,17 @@
 // trials; each new trial copies the winner of a random tournament and changes one
 // hyperparameter. Because the oldest member leaves whatever its score, a lucky early
 // evaluation cannot dominate the search forever.
+//
+// With searcher: 'bayesian', each new trial is the best of several such children (each from its
+// own tournament) by expected improvement under a Gaussian process of every result so far, the
+// model BayesianOptimization uses. On the search-quality benchmark (wide space, 12 seeds) that
+// raised the mean best val_accuracy from 0.9313 to 0.9339 but did not reach RandomSearch's best
+// any sooner, so the paper's single random child stays the default.
 // see: Real et al., "Regularized Evolution for Image Classifier Architecture Search", AAAI 2019.
 
 import type { Random } from '../../util/random.js';
-import { sampleValue, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
+import { sampleValue, valuesKey, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
+import { bestByExpectedImprovement } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type Trial, type TrialRequest } from './oracle.js';
 
 export interface RegularizedEvolutionArgs extends OracleArgs {
@@ -13,6 +20,14 @@ export interface RegularizedEvolutionArgs extends OracleArgs {
   populationSize?: number;
   /** Population members drawn for each tournament (default 5). */
   sampleSize?: number;
+  /**
+   * How a child is chosen: 'random' (default), the one mutation of one tournament's winner, as
+   * in the paper; 'bayesian', of `candidates` such children (each from its own tournament), the
+   * one with the largest expected improvement under a Gaussian process of all results so far.
+   */
+  searcher?: 'random' | 'bayesian';
+  /** Children scored per proposal with searcher 'bayesian' (default 20). */
+  candidates?: number;
 }
 
 /**
@@ -25,6 +40,8 @@ export class RegularizedEvolution extends Oracle {
   readonly algorithm = 'RegularizedEvolution';
   readonly populationSize: number;
   readonly sampleSize: number;
+  readonly searcher: 'random' | 'bayesian';
+  readonly candidates: number;
 
   constructor(args: RegularizedEvolutionArgs = {}) {
     super(args);
@@ -35,6 +52,14 @@ export class RegularizedEvolution extends Oracle {
     }
     if (!Number.isInteger(this.sampleSize) || this.sampleSize < 1 || this.sampleSize > this.populationSize) {
       throw new Error(`kerasm.RegularizedEvolution: expected sampleSize in [1, populationSize ${this.populationSize}], got ${this.sampleSize}`);
+    }
+    this.searcher = args.searcher ?? 'random';
+    if (this.searcher !== 'random' && this.searcher !== 'bayesian') {
+      throw new Error(`kerasm.RegularizedEvolution: expected searcher 'random' or 'bayesian', got ${JSON.stringify(args.searcher)}`);
+    }
+    this.candidates = args.candidates ?? 20;
+    if (!Number.isInteger(this.candidates) || this.candidates < 1) {
+      throw new Error(`kerasm.RegularizedEvolution: expected candidates to be a positive integer, got ${this.candidates}`);
     }
   }
 
@@ -51,14 +76,31 @@ export class RegularizedEvolution extends Oracle {
       return values === null ? 'exhausted' : { values };
     }
     const keys = this.seenKeys();
-    for (let attempt = 0; attempt <= this.maxCollisions; attempt++) {
-      const contenders = Array.from({ length: this.sampleSize }, () => population[rng.int(population.length)]);
-      const parent = this.byScore(contenders)[0];
-      const child = this.mutate(parent.hyperparameters, rng);
-      if (child && !this.seen(child, keys)) return { values: child };
+    const wanted = this.searcher === 'bayesian' ? this.candidates : 1;
+    const children: HPValues[] = [];
+    for (let attempt = 0; attempt <= this.maxCollisions + wanted - 1 && children.length < wanted; attempt++) {
+      const child = this.child(population, rng);
+      if (child && !this.seen(child, keys) && !children.some((c) => valuesKey(c) === valuesKey(child))) children.push(child);
     }
+    if (children.length > 1) {
+      const chosen = bestByExpectedImprovement(
+        this.space.space,
+        this.completed().map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! })),
+        [...this.running.values()].map((r) => r.values),
+        children,
+        { alpha: 1e-4, isSeen: (v) => this.seen(v, keys), owner: this.algorithm },
+      );
+      if (chosen) return { values: chosen };
+    }
+    if (children.length > 0) return { values: children[0] };
     const values = this.sampleUnseen(rng);
     return values === null ? 'exhausted' : { values };
+  }
+
+  /** The winner of a random tournament of the population, with one hyperparameter changed. */
+  private child(population: Trial[], rng: Random): HPValues | null {
+    const contenders = Array.from({ length: this.sampleSize }, () => population[rng.int(population.length)]);
+    return this.mutate(this.byScore(contenders)[0].hyperparameters, rng);
   }
 
   /** `values` with one active hyperparameter changed; children of a changed parent are re-drawn or dropped. */
