@@ -130,6 +130,22 @@ describe('BayesianOptimization', () => {
     }
   });
 
+  it("initialDesign 'latin-hypercube' puts each hyperparameter's initial values in distinct strata", () => {
+    const n = 8;
+    const trials = run(withSpace(new BayesianOptimization({ seed: 3, numInitialPoints: n, initialDesign: 'latin-hypercube' }), (hp) => {
+      hp.float('x', { min: 0, max: 1 });
+      hp.float('lr', { min: 1e-5, max: 1e-1, sampling: 'log' });
+      hp.choice('units', [8, 16, 32, 64, 128, 256, 512, 1024]);
+    }), n, () => 0);
+    const strata = (f: (v: HPValues) => number) => new Set(trials.map((t) => Math.floor(f(t.hyperparameters) * n))).size;
+    expect(strata((v) => v.x as number)).toBe(n);
+    expect(strata((v) => (Math.log10(v.lr as number) + 5) / 4)).toBe(n);
+    expect(new Set(trials.map((t) => t.hyperparameters.units)).size).toBe(n);
+    // The random design repeats strata (8 draws in 8 strata nearly always do).
+    const random = run(withSpace(new BayesianOptimization({ seed: 3, numInitialPoints: n }), (hp) => hp.float('x', { min: 0, max: 1 })), n, () => 0);
+    expect(new Set(random.map((t) => Math.floor((t.hyperparameters.x as number) * n))).size).toBeLessThan(n);
+  });
+
   it('is deterministic for a seed, and maximises when asked', () => {
     const seq = () => run(withSpace(new BayesianOptimization({ seed: 9, numInitialPoints: 4, candidates: 200 }), space), 10, bowl).map((t) => t.hyperparameters);
     expect(seq()).toEqual(seq());

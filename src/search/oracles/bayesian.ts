@@ -6,7 +6,7 @@
 
 import { decode, defaultInitialPoints, encode, proposeByExpectedImprovement } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type TrialRequest } from './oracle.js';
-import type { HPValues } from '../hyperparameters.js';
+import { assignActive, fromUnit, type HPValues } from '../hyperparameters.js';
 
 export interface BayesianOptimizationArgs extends OracleArgs {
   /**
@@ -19,6 +19,11 @@ export interface BayesianOptimizationArgs extends OracleArgs {
   alpha?: number;
   /** Random candidates scored by the acquisition per trial. */
   candidates?: number;
+  /**
+   * How the initial points are drawn: 'random' (default), or 'latin-hypercube', where each
+   * hyperparameter's range is cut into numInitialPoints strata and every stratum is used once.
+   */
+  initialDesign?: 'random' | 'latin-hypercube';
 }
 
 /**
@@ -32,12 +37,14 @@ export class BayesianOptimization extends Oracle {
   private readonly numInitialPoints: number | undefined;
   private readonly alpha: number;
   private readonly candidates: number;
+  private readonly initialDesign: 'random' | 'latin-hypercube';
 
   constructor(args: BayesianOptimizationArgs = {}) {
     super(args);
     this.numInitialPoints = args.numInitialPoints;
     this.alpha = args.alpha ?? 1e-4;
     this.candidates = args.candidates ?? 500;
+    this.initialDesign = args.initialDesign ?? 'random';
   }
 
   /** The coordinates of `values` in the model's unit cube. */
@@ -50,13 +57,35 @@ export class BayesianOptimization extends Oracle {
     return decode(this.space.space, coords);
   }
 
+  /** n points whose values of each hyperparameter fall in n equal strata of its range, one each. */
+  private latinHypercube(n: number): HPValues[] {
+    const rng = this.rngFor('initial-design');
+    const strata = this.space.space.map(() => {
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      rng.shuffle(order);
+      return Array.from(order, (k) => (k + rng.uniform()) / n);
+    });
+    return Array.from({ length: n }, (_, i) => assignActive(this.space.space, (spec, j) => {
+      const u = strata[j][i];
+      switch (spec.type) {
+        case 'int':
+        case 'float': return fromUnit(spec, u);
+        case 'choice': return spec.values[Math.min(spec.values.length - 1, Math.floor(u * spec.values.length))];
+        case 'boolean': return u >= 0.5;
+        case 'fixed': return spec.default;
+      }
+    }));
+  }
+
   protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const rng = this.rngFor(trialId);
     const done = this.completed();
     const dims = this.encode({}).length;
     const initial = this.numInitialPoints ?? defaultInitialPoints(this.space.space);
     if (done.length < initial || dims === 0) {
-      const values = this.sampleUnseen(rng);
+      const index = this.trials.size + this.running.size;
+      const design = this.initialDesign === 'latin-hypercube' && index < initial ? this.latinHypercube(initial)[index] : null;
+      const values = design && !this.seen(design) ? design : this.sampleUnseen(rng);
       return values === null ? 'exhausted' : { values };
     }
     const keys = this.seenKeys();
