@@ -144,6 +144,7 @@ describe('BayesianOptimization', () => {
     // The random design repeats strata (8 draws in 8 strata nearly always do).
     const random = run(withSpace(new BayesianOptimization({ seed: 3, numInitialPoints: n }), (hp) => hp.float('x', { min: 0, max: 1 })), n, () => 0);
     expect(new Set(random.map((t) => Math.floor((t.hyperparameters.x as number) * n))).size).toBeLessThan(n);
+    expect(() => new BayesianOptimization({ initialDesign: 'sobol' as 'random' })).toThrow(/expected initialDesign 'random' or 'latin-hypercube', got "sobol"/);
   });
 
   it('is deterministic for a seed, and maximises when asked', () => {

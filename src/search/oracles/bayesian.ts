@@ -45,6 +45,9 @@ export class BayesianOptimization extends Oracle {
     this.alpha = args.alpha ?? 1e-4;
     this.candidates = args.candidates ?? 500;
     this.initialDesign = args.initialDesign ?? 'random';
+    if (this.initialDesign !== 'random' && this.initialDesign !== 'latin-hypercube') {
+      throw new Error(`kerasm.BayesianOptimization: expected initialDesign 'random' or 'latin-hypercube', got ${JSON.stringify(args.initialDesign)}`);
+    }
   }
 
   /** The coordinates of `values` in the model's unit cube. */
