@@ -132,10 +132,10 @@ export class ASHA extends Oracle {
     const pending = [...this.running.values()].filter((r) => r.resumedFrom === undefined).map((r) => r.values);
     return proposeByExpectedImprovement(
       this.space.space,
-      bottom.map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! })),
+      this.observations(bottom),
       pending,
       rng,
-      { alpha: 1e-4, candidates: 500, sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm },
+      this.modelArgs(keys),
     ) ?? this.sampleUnseen(rng);
   }
 

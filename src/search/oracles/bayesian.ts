@@ -4,7 +4,7 @@
 // score so far (constant liar), so that proposals made while they run spread out instead of
 // piling up near them.
 
-import { decode, defaultInitialPoints, encode, proposeByExpectedImprovement } from './gaussian_process.js';
+import { decode, defaultInitialPoints, encode, GP_ALPHA, GP_CANDIDATES, proposeByExpectedImprovement } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type TrialRequest } from './oracle.js';
 import { assignActive, fromUnit, type HPValues } from '../hyperparameters.js';
 
@@ -42,8 +42,8 @@ export class BayesianOptimization extends Oracle {
   constructor(args: BayesianOptimizationArgs = {}) {
     super(args);
     this.numInitialPoints = args.numInitialPoints;
-    this.alpha = args.alpha ?? 1e-4;
-    this.candidates = args.candidates ?? 500;
+    this.alpha = args.alpha ?? GP_ALPHA;
+    this.candidates = args.candidates ?? GP_CANDIDATES;
     this.initialDesign = args.initialDesign ?? 'random';
     if (this.initialDesign !== 'random' && this.initialDesign !== 'latin-hypercube') {
       throw new Error(`kerasm.BayesianOptimization: expected initialDesign 'random' or 'latin-hypercube', got ${JSON.stringify(args.initialDesign)}`);
@@ -94,10 +94,10 @@ export class BayesianOptimization extends Oracle {
     const keys = this.seenKeys();
     const values = proposeByExpectedImprovement(
       this.space.space,
-      done.map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! })),
+      this.observations(done),
       [...this.running.values()].map((r) => r.values),
       rng,
-      { alpha: this.alpha, candidates: this.candidates, sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm },
+      this.modelArgs(keys, this.alpha, this.candidates),
     ) ?? this.sampleUnseen(rng);
     return values === null ? 'exhausted' : { values };
   }

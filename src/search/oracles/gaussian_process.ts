@@ -139,6 +139,10 @@ export interface Fitted {
   lengthScales: Float64Array;
 }
 
+/** Observation noise on the standardized scores, and random candidates per proposal, by default. */
+export const GP_ALPHA = 1e-4;
+export const GP_CANDIDATES = 500;
+
 /** One result the model learns from; a larger score is better. */
 export interface Observation {
   values: HPValues;

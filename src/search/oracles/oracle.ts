@@ -9,6 +9,7 @@
 // 'wait', since a running trial may grow the space or change what comes next.
 
 import { Random } from '../../util/random.js';
+import { GP_ALPHA, GP_CANDIDATES, type ExpectedImprovementArgs, type Observation } from './gaussian_process.js';
 import {
   assignActive, HyperParameters, sampleValue, valuesKey, type HPValues,
 } from '../hyperparameters.js';
@@ -136,6 +137,16 @@ export abstract class Oracle {
   /** Completed trials with a finite score. */
   protected completed(): Trial[] {
     return [...this.trials.values()].filter((t) => t.status === 'completed' && Number.isFinite(t.score));
+  }
+
+  /** Trials as a model learns from them: a larger score is better, whatever the objective's direction. */
+  protected observations(trials: Trial[]): Observation[] {
+    return trials.map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! }));
+  }
+
+  /** What the expected-improvement proposals need from this oracle; `keys` are the values tried so far. */
+  protected modelArgs(keys: Set<string>, alpha = GP_ALPHA, candidates = GP_CANDIDATES): ExpectedImprovementArgs {
+    return { alpha, candidates, sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm };
   }
 
   /** Sorts best first. */

@@ -77,22 +77,20 @@ export class RegularizedEvolution extends Oracle {
     }
     const keys = this.seenKeys();
     const wanted = this.searcher === 'bayesian' ? this.candidates : 1;
-    const children: HPValues[] = [];
-    for (let attempt = 0; attempt <= this.maxCollisions + wanted - 1 && children.length < wanted; attempt++) {
+    const children = new Map<string, HPValues>(); // distinct unseen children, by valuesKey
+    for (let attempt = 0; attempt <= this.maxCollisions + wanted - 1 && children.size < wanted; attempt++) {
       const child = this.child(population, rng);
-      if (child && !this.seen(child, keys) && !children.some((c) => valuesKey(c) === valuesKey(child))) children.push(child);
+      const key = child && valuesKey(child);
+      if (child && key && !keys.has(key)) children.set(key, child);
     }
-    if (children.length > 1) {
+    if (children.size > 1) {
       const chosen = bestByExpectedImprovement(
-        this.space.space,
-        this.completed().map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! })),
-        [...this.running.values()].map((r) => r.values),
-        children,
-        { alpha: 1e-4, isSeen: (v) => this.seen(v, keys), owner: this.algorithm },
+        this.space.space, this.observations(this.completed()), [...this.running.values()].map((r) => r.values), children.values(), this.modelArgs(keys),
       );
       if (chosen) return { values: chosen };
     }
-    if (children.length > 0) return { values: children[0] };
+    const [first] = children.values();
+    if (first) return { values: first };
     const values = this.sampleUnseen(rng);
     return values === null ? 'exhausted' : { values };
   }
