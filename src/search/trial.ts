@@ -167,15 +167,21 @@ export function buildModel(hypermodel: HyperModel, hp: HyperParameters): Model {
   return model;
 }
 
+/** The outcome of an attempt that failed before it produced any result. */
+export function failedOutcome(task: TrialTask, error?: string): TrialOutcome {
+  return {
+    status: 'failed', ...(error !== undefined ? { error } : {}), metrics: {}, score: null, bestStep: null,
+    hyperparameters: { ...task.request.values }, space: task.space,
+  };
+}
+
 /** Runs one attempt; throws only a SetupError. */
 export async function runTrial(
   hypermodel: HyperModel, settings: TrialSettings, task: TrialTask, x: Data, y: Data, fitArgs: FitArgs,
 ): Promise<TrialOutcome> {
   const hp = new HyperParameters(task.request.values);
   hp.merge(task.space);
-  const outcome: TrialOutcome = {
-    status: 'failed', metrics: {}, score: null, bestStep: null, hyperparameters: { ...task.request.values }, space: task.space,
-  };
+  const outcome = failedOutcome(task);
   try {
     await execute(hypermodel, settings, task, hp, outcome, x, y, fitArgs);
   } catch (e) {

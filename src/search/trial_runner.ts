@@ -6,7 +6,7 @@ import type { Data, FitArgs } from '../training/fit.js';
 import { WorkerCrashError, WorkerPool, WorkerPoolError, WorkerTimeoutError } from '../workers/pool.js';
 import { canShareMemory, forOneWorker, packData } from '../workers/tensors.js';
 import {
-  moduleSpecifier, runTrial, SetupError, type HyperModel, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
+  failedOutcome, moduleSpecifier, runTrial, SetupError, type HyperModel, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
 } from './trial.js';
 import { TRIAL_ROLE, type TrialReply, type TrialWorkerInfo, type TrialWorkerInit } from './trial_worker.js';
 
@@ -99,7 +99,7 @@ export async function workerRunner(args: WorkerRunnerArgs): Promise<WorkerRunner
         if (e instanceof WorkerPoolError) throw new SetupError(`kerasm.Tuner: the trial workers cannot run: ${e.message}`);
         if (e instanceof WorkerCrashError || e instanceof WorkerTimeoutError) throw e;
         // The worker's own machinery failed (not the trial's code, which runTrial catches).
-        return { status: 'failed', error: e instanceof Error ? e.message : String(e), metrics: {}, score: null, bestStep: null, hyperparameters: task.request.values, space: task.space };
+        return failedOutcome(task, e instanceof Error ? e.message : String(e));
       }
       if (reply.setupError !== undefined) throw new SetupError(reply.setupError);
       return reply;

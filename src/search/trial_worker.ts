@@ -7,7 +7,7 @@ import type { Data, FitArgs } from '../training/fit.js';
 import type { WorkerRole } from '../workers/protocol.js';
 import { isShared, unpackData, type PackedData } from '../workers/tensors.js';
 import {
-  loadHyperModel, runTrial, SetupError, type HyperModel, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
+  failedOutcome, loadHyperModel, runTrial, SetupError, type HyperModel, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
 } from './trial.js';
 
 /** The pool role name of trial workers. */
@@ -73,9 +73,7 @@ export const trialWorkerRole: WorkerRole = {
     } catch (e) {
       if (!(e instanceof SetupError)) throw e;
       const task = payload as TrialTask;
-      const reply: TrialReply = {
-        status: 'failed', metrics: {}, score: null, bestStep: null, hyperparameters: task.request.values, space: task.space, setupError: e.message,
-      };
+      const reply: TrialReply = { ...failedOutcome(task), setupError: e.message };
       return { value: reply };
     }
   },

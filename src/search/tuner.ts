@@ -30,7 +30,7 @@ import type { Oracle, OracleState, Trial, TrialRequest } from './oracles/oracle.
 import { defaultSearchVerbose, ProgressLine, progressOf } from './progress.js';
 import { openStore, type ProjectStore } from './storage.js';
 import {
-  asHyperModel, buildModel, describeValue, isHyperModelModule, loadHyperModel,
+  asHyperModel, buildModel, describeValue, failedOutcome, isHyperModelModule, loadHyperModel,
   type HyperModel, type HyperModelLike, type HyperModelModule, type TrialOutcome, type TrialSettings, type TrialTask,
 } from './trial.js';
 import { inThreadRunner, workerRunner, workersReport, type TrialRunner, type WorkerRunner } from './trial_runner.js';
@@ -483,10 +483,7 @@ export class Tuner {
         if (!(e instanceof WorkerCrashError || e instanceof WorkerTimeoutError)) throw e;
         const timedOut = e instanceof WorkerTimeoutError;
         crashed ||= !timedOut;
-        outcome = {
-          status: 'failed', error: e.message, metrics: {}, score: null, bestStep: null, hyperparameters: { ...request.values }, space: task.space,
-          ...(timedOut ? { timedOut } : {}),
-        };
+        outcome = { ...failedOutcome(task, e.message), ...(timedOut ? { timedOut } : {}) };
       }
       try {
         this.oracle.space.merge(outcome.space);
