@@ -91,14 +91,20 @@ function repeatsOver(inner: readonly number[], shape: readonly number[]): boolea
   return offset >= 0 && inner.every((d, i) => d === shape[offset + i]);
 }
 
-function binaryOp(name: string, code: number) {
+function hasShape(t: Tensor, shape: readonly number[]): boolean {
+  return t.rank === shape.length && t.shape.every((d, k) => d === shape[k]);
+}
+
+/** `commutative`: a and b may trade places (add, mul), so a bias or scalar given first needs no copy. */
+function binaryOp(name: string, code: number, commutative = false) {
   return (a: Tensor, b: Tensor, options: UnaryOptions = {}): Tensor => {
     expectShape(name, 'a', a, a.shape);
     expectShape(name, 'b', b, b.shape);
     const shape = broadcastShapes(name, a.shape, b.shape);
     // The kernel takes a in the output's shape and b repeating over its leading axes (the common
     // case: same shapes, a bias, a scalar). Any other broadcast expands the operands first.
-    if (a.rank !== shape.length || a.shape.some((d, k) => d !== shape[k])) a = broadcastTo(a, shape);
+    if (commutative && !hasShape(a, shape) && hasShape(b, shape) && repeatsOver(a.shape, shape)) [a, b] = [b, a];
+    if (!hasShape(a, shape)) a = broadcastTo(a, shape);
     if (!repeatsOver(b.shape, shape)) b = broadcastTo(b, shape);
     const backend = sameBackend(name, a, b, options.out);
     const out = output(name, backend, shape, options.out);
@@ -111,16 +117,17 @@ function binaryOp(name: string, code: number) {
 /**
  * a + b, broadcasting as NumPy does (shapes aligned on the right, each pair of axes equal or
  * one of them 1). Same shapes, a b that is a suffix of a's shape (a bias) or one element run
- * in one kernel pass; other broadcasts expand the operands first (broadcastTo).
+ * in one kernel pass (for add and mul, also with the bias or scalar first); other broadcasts
+ * expand the operands first (broadcastTo).
  * @example
  * ```ts
  * ops.add(tensor([[1, 2], [3, 4]]), tensor([10, 20])).arraySync(); // [[11, 22], [13, 24]]
  * ops.mul(tensor([[1], [2]]), tensor([1, 10, 100])).arraySync(); // [[1, 10, 100], [2, 20, 200]]
  * ```
  */
-export const add = binaryOp('add', codes.BINARY_ADD);
+export const add = binaryOp('add', codes.BINARY_ADD, true);
 export const sub = binaryOp('sub', codes.BINARY_SUB);
-export const mul = binaryOp('mul', codes.BINARY_MUL);
+export const mul = binaryOp('mul', codes.BINARY_MUL, true);
 export const div = binaryOp('div', codes.BINARY_DIV);
 export const maximum = binaryOp('maximum', codes.BINARY_MAX);
 export const minimum = binaryOp('minimum', codes.BINARY_MIN);

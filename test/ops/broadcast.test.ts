@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ops, tensor, type Tensor } from '../../src/index.js';
 import { broadcastShapes } from '../../src/ops/elementwise.js';
+import { withTape } from '../../src/autodiff/tape.js';
 import { expectTapeMatchesDifferences } from '../helpers/gradients.js';
 
 /** Deterministic, non-round values (away from 0 so that div is well behaved). */
@@ -85,6 +86,15 @@ describe('binary ops broadcast as NumPy does', () => {
       }
     });
   }
+
+  it('add and mul take a bias or scalar given first in one kernel pass, without expanding it', () => {
+    const x = tensor(values(6, 1), [2, 3]);
+    for (const [op, first] of [[ops.add, tensor([1, 2, 3])], [ops.mul, tensor([2])], [ops.sub, tensor([1, 2, 3])]] as const) {
+      const { tape } = withTape([x, first], () => op(first, x));
+      const recorded = tape.entries.map((e) => e.op);
+      expect(recorded, op.name).toEqual(op === ops.sub ? ['broadcastTo', 'binary'] : ['binary']);
+    }
+  });
 
   it('names both shapes when they do not broadcast', () => {
     expect(() => ops.mul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(4), [2, 2]))).toThrow(
