@@ -228,10 +228,8 @@ export class WorkerPool {
         return;
       case 'done':
       case 'failed': {
-        const task = slot.task;
-        if (!task || task.id !== message.id) return;
-        slot.task = null;
-        if (task.timer !== null) clearTimeout(task.timer);
+        if (!slot.task || slot.task.id !== message.id) return;
+        const task = this.release(slot)!;
         if (message.type === 'done') task.resolve(message.value);
         else task.reject(fromReply(message.error));
         break;
@@ -244,6 +242,14 @@ export class WorkerPool {
     if (!slot.alive) return; // terminated by the pool
     this.stats.crashed++;
     this.replace(slot, new WorkerCrashError(`kerasm.WorkerPool: worker ${slot.number} died while running a task: ${reason}`), reason);
+  }
+
+  /** Takes `slot`'s task off it (and stops its time limit); returns the task, if there was one. */
+  private release(slot: Slot): Task | null {
+    const task = slot.task;
+    slot.task = null;
+    if (task?.timer != null) clearTimeout(task.timer);
+    return task;
   }
 
   /** Ends a worker whose task ran out of time, and starts another in its place. */
@@ -259,10 +265,7 @@ export class WorkerPool {
   private replace(slot: Slot, error: Error, reason: string): void {
     slot.alive = false;
     void slot.thread.terminate();
-    const task = slot.task;
-    slot.task = null;
-    if (task?.timer != null) clearTimeout(task.timer);
-    task?.reject(error);
+    this.release(slot)?.reject(error);
     if (!slot.ready && ++this.failedStarts >= MAX_FAILED_STARTS) {
       this.fail(new WorkerPoolError(
         `kerasm.WorkerPool: ${MAX_FAILED_STARTS} workers in a row died before they were ready (the last one: ${reason}); ` +
@@ -293,9 +296,7 @@ export class WorkerPool {
     this.error = error;
     for (const task of this.queue.splice(0)) task.reject(error);
     for (const slot of this.slots) {
-      if (slot.task?.timer != null) clearTimeout(slot.task.timer);
-      if (slot.task) slot.task.reject(error);
-      slot.task = null;
+      this.release(slot)?.reject(error);
       if (slot.alive) {
         slot.alive = false;
         void slot.thread.terminate();
