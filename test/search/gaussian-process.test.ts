@@ -3,11 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { HyperParameters } from '../../src/search/index.js';
-import { decode, encode, fitGaussianProcess, proposeByExpectedImprovement } from '../../src/search/oracles/gaussian_process.js';
+import { decode, encode, fitGaussianProcess, proposeByAcquisition } from '../../src/search/oracles/gaussian_process.js';
 import { sampleValue, assignActive, valuesKey, type HPValues } from '../../src/search/hyperparameters.js';
 import { Random } from '../../src/util/random.js';
 
-describe('proposeByExpectedImprovement', () => {
+describe('proposeByAcquisition', () => {
   const hp = new HyperParameters();
   hp.float('x', { min: 0, max: 1 });
   hp.choice('kind', ['a', 'b']);
@@ -27,7 +27,7 @@ describe('proposeByExpectedImprovement', () => {
       const observed = Array.from({ length: 4 }, () => sample(rng)).map((values) => ({ values, score: score(values) }));
       const seen = new Set(observed.map((o) => valuesKey(o.values)));
       for (let step = 0; step < 10; step++) {
-        const next = proposeByExpectedImprovement(space, observed, [], rng, {
+        const next = proposeByAcquisition(space, observed, [], rng, {
           alpha: 1e-4, candidates: 200, sampleRandom: sample, isSeen: (v) => seen.has(valuesKey(v)), owner: 'test',
         })!;
         expect(seen.has(valuesKey(next))).toBe(false);
@@ -50,7 +50,7 @@ describe('proposeByExpectedImprovement', () => {
 
   it('returns null when every candidate was seen', () => {
     const observed = [{ values: { x: 0.1, kind: 'a' }, score: 1 }, { values: { x: 0.9, kind: 'b' }, score: 2 }];
-    const next = proposeByExpectedImprovement(space, observed, [], new Random(1), {
+    const next = proposeByAcquisition(space, observed, [], new Random(1), {
       alpha: 1e-4, candidates: 20, sampleRandom: sample, isSeen: () => true, owner: 'test',
     });
     expect(next).toBeNull();

@@ -130,6 +130,27 @@ describe('BayesianOptimization', () => {
     }
   });
 
+  it("acquisition 'ucb' finds the bowl's optimum too, and its beta trades exploitation for exploration", () => {
+    const seeds = [1, 2, 3, 4, 5];
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    const ucb = seeds.map((seed) => bestOf(new BayesianOptimization({ seed, numInitialPoints: 6, candidates: 200, acquisition: 'ucb' })));
+    const random = seeds.map((seed) => bestOf(new RandomSearch({ seed })));
+    expect(mean(ucb)).toBeLessThan(mean(random) / 3);
+    // After the same 6 initial points, beta 0 proposes where the mean is highest (near the best so
+    // far) and a large beta where the model knows least (far from every point tried).
+    const proposals = (beta: number) => seeds.flatMap((seed) =>
+      run(withSpace(new BayesianOptimization({ seed, numInitialPoints: 6, candidates: 200, acquisition: 'ucb', beta }), space), 12, bowl).slice(6));
+    const nearestTried = (trials: Trial[]) => mean(trials.map((t, i) => {
+      const earlier = trials.slice(0, i).length ? trials.slice(0, i) : trials.slice(i + 1);
+      return Math.min(...earlier.map((e) => Math.hypot((e.hyperparameters.x as number) - (t.hyperparameters.x as number), (e.hyperparameters.y as number) - (t.hyperparameters.y as number))));
+    }));
+    expect(mean(proposals(0).map((t) => t.score!))).toBeLessThan(mean(proposals(100).map((t) => t.score!)));
+    expect(nearestTried(proposals(100))).toBeGreaterThan(nearestTried(proposals(0)));
+    expect(() => new BayesianOptimization({ acquisition: 'pi' as 'ei' })).toThrow(/expected acquisition 'ei' or 'ucb', got "pi"/);
+    expect(() => new BayesianOptimization({ acquisition: 'ucb', beta: -1 })).toThrow(/expected beta a finite number >= 0, got -1/);
+    expect(() => new BayesianOptimization({ beta: 2 })).toThrow(/beta applies to acquisition 'ucb', got acquisition 'ei'/);
+  });
+
   it("initialDesign 'latin-hypercube' puts each hyperparameter's initial values in distinct strata", () => {
     const n = 8;
     const trials = run(withSpace(new BayesianOptimization({ seed: 3, numInitialPoints: n, initialDesign: 'latin-hypercube' }), (hp) => {

@@ -15,7 +15,7 @@
 //      Scale", ICML 2018; Klein et al., "Model-based Asynchronous Hyperparameter and Neural
 //      Architecture Search", 2020 (MOBSTER: ASHA with a Gaussian-process searcher).
 
-import { defaultInitialPoints, encode, proposeByExpectedImprovement } from './gaussian_process.js';
+import { defaultInitialPoints, encode, proposeByAcquisition } from './gaussian_process.js';
 import type { HPValues } from '../hyperparameters.js';
 import { Oracle, type OracleArgs, type OracleState, type Trial, type TrialRequest } from './oracle.js';
 
@@ -130,7 +130,7 @@ export class ASHA extends Oracle {
     if (this.searcher === 'random' || bottom.length < needed || encode(this.space.space, {}).length === 0) return this.sampleUnseen(rng);
     const keys = this.seenKeys();
     const pending = [...this.running.values()].filter((r) => r.resumedFrom === undefined).map((r) => r.values);
-    return proposeByExpectedImprovement(
+    return proposeByAcquisition(
       this.space.space,
       this.observations(bottom),
       pending,

@@ -1,10 +1,10 @@
 // Bayesian optimization: a Gaussian process fitted to the scores so far, and the next trial
-// where the expected improvement over the best score is largest (the model and its encoding of
-// the space are in gaussian_process.ts). Trials still running count as observations of the best
+// where the acquisition is largest: the expected improvement over the best score (default) or
+// the upper confidence bound (the model and its encoding of the space are in gaussian_process.ts). Trials still running count as observations of the best
 // score so far (constant liar), so that proposals made while they run spread out instead of
 // piling up near them.
 
-import { decode, defaultInitialPoints, encode, GP_ALPHA, GP_CANDIDATES, proposeByExpectedImprovement } from './gaussian_process.js';
+import { decode, defaultInitialPoints, encode, GP_ALPHA, GP_CANDIDATES, proposeByAcquisition, type Acquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type TrialRequest } from './oracle.js';
 import { assignActive, fromUnit, type HPValues } from '../hyperparameters.js';
 
@@ -24,12 +24,20 @@ export interface BayesianOptimizationArgs extends OracleArgs {
    * hyperparameter's range is cut into numInitialPoints strata and every stratum is used once.
    */
   initialDesign?: 'random' | 'latin-hypercube';
+  /**
+   * The acquisition function: 'ei', the expected improvement over the best score (default), or
+   * 'ucb', the upper confidence bound mean + beta * standard deviation of the standardized score.
+   */
+  acquisition?: 'ei' | 'ucb';
+  /** UCB's weight on the standard deviation (default 2.6, KerasTuner's); larger explores more. */
+  beta?: number;
 }
 
 /**
  * @example
  * ```ts
  * const oracle = new BayesianOptimization({ numInitialPoints: 5, seed: 7 });
+ * const optimistic = new BayesianOptimization({ acquisition: 'ucb', beta: 2.6 });
  * ```
  */
 export class BayesianOptimization extends Oracle {
@@ -38,6 +46,7 @@ export class BayesianOptimization extends Oracle {
   private readonly alpha: number;
   private readonly candidates: number;
   private readonly initialDesign: 'random' | 'latin-hypercube';
+  private readonly acquisition: Acquisition;
 
   constructor(args: BayesianOptimizationArgs = {}) {
     super(args);
@@ -48,6 +57,14 @@ export class BayesianOptimization extends Oracle {
     if (this.initialDesign !== 'random' && this.initialDesign !== 'latin-hypercube') {
       throw new Error(`kerasm.BayesianOptimization: expected initialDesign 'random' or 'latin-hypercube', got ${JSON.stringify(args.initialDesign)}`);
     }
+    const kind = args.acquisition ?? 'ei';
+    if (kind !== 'ei' && kind !== 'ucb') {
+      throw new Error(`kerasm.BayesianOptimization: expected acquisition 'ei' or 'ucb', got ${JSON.stringify(args.acquisition)}`);
+    }
+    const beta = args.beta ?? 2.6;
+    if (!(Number.isFinite(beta) && beta >= 0)) throw new Error(`kerasm.BayesianOptimization: expected beta a finite number >= 0, got ${beta}`);
+    if (args.beta !== undefined && kind !== 'ucb') throw new Error(`kerasm.BayesianOptimization: beta applies to acquisition 'ucb', got acquisition '${kind}'`);
+    this.acquisition = kind === 'ucb' ? { kind, beta } : { kind };
   }
 
   /** The coordinates of `values` in the model's unit cube. */
@@ -92,12 +109,12 @@ export class BayesianOptimization extends Oracle {
       return values === null ? 'exhausted' : { values };
     }
     const keys = this.seenKeys();
-    const values = proposeByExpectedImprovement(
+    const values = proposeByAcquisition(
       this.space.space,
       this.observations(done),
       [...this.running.values()].map((r) => r.values),
       rng,
-      this.modelArgs(keys, this.alpha, this.candidates),
+      { ...this.modelArgs(keys, this.alpha, this.candidates), acquisition: this.acquisition },
     ) ?? this.sampleUnseen(rng);
     return values === null ? 'exhausted' : { values };
   }

@@ -9,7 +9,7 @@
 // 'wait', since a running trial may grow the space or change what comes next.
 
 import { Random } from '../../util/random.js';
-import { GP_ALPHA, GP_CANDIDATES, type ExpectedImprovementArgs, type Observation } from './gaussian_process.js';
+import { GP_ALPHA, GP_CANDIDATES, type AcquisitionArgs, type Observation } from './gaussian_process.js';
 import {
   assignActive, HyperParameters, sampleValue, valuesKey, type HPValues,
 } from '../hyperparameters.js';
@@ -145,7 +145,7 @@ export abstract class Oracle {
   }
 
   /** What the expected-improvement proposals need from this oracle; `keys` are the values tried so far. */
-  protected modelArgs(keys: Set<string>, alpha = GP_ALPHA, candidates = GP_CANDIDATES): ExpectedImprovementArgs {
+  protected modelArgs(keys: Set<string>, alpha = GP_ALPHA, candidates = GP_CANDIDATES): AcquisitionArgs {
     return { alpha, candidates, sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm };
   }
 

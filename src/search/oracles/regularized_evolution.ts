@@ -12,7 +12,7 @@
 
 import type { Random } from '../../util/random.js';
 import { sampleValue, valuesKey, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
-import { bestByExpectedImprovement } from './gaussian_process.js';
+import { bestByAcquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type Trial, type TrialRequest } from './oracle.js';
 
 export interface RegularizedEvolutionArgs extends OracleArgs {
@@ -84,7 +84,7 @@ export class RegularizedEvolution extends Oracle {
       if (child && key && !keys.has(key)) children.set(key, child);
     }
     if (children.size > 1) {
-      const chosen = bestByExpectedImprovement(
+      const chosen = bestByAcquisition(
         this.space.space, this.observations(this.completed()), [...this.running.values()].map((r) => r.values), children.values(), this.modelArgs(keys),
       );
       if (chosen) return { values: chosen };
