@@ -276,6 +276,43 @@ describe('RegularizedEvolution', () => {
     expect(mean(best('bayesian'))).toBeLessThan(mean(best('random')));
   });
 
+  it("mutation 'local' moves a number a short way and a choice of numbers to a neighbouring value", () => {
+    const local = (hp: HyperParameters) => {
+      hp.float('x', { min: 0, max: 1 });
+      hp.float('lr', { min: 1e-5, max: 1, sampling: 'log' });
+      hp.choice('units', [8, 32, 128, 512]);
+    };
+    const steps = (mutation: 'resample' | 'local') => {
+      const trials = run(withSpace(new RegularizedEvolution({ seed: 5, populationSize: 6, sampleSize: 3, mutation }), local), 80, () => 0);
+      const moves = { x: [] as number[], lr: [] as number[], units: [] as number[] };
+      for (const [i, child] of trials.entries()) {
+        if (i < 6) continue;
+        // Its parent is among the earlier trials that differ from it in one value; an ancestor or a
+        // sibling may too, so the smallest such move is taken (the parent's is at least as large).
+        const keys = ['x', 'lr', 'units'] as const;
+        const kin = trials.slice(0, i).filter((p) => keys.filter((k) => p.hyperparameters[k] !== child.hyperparameters[k]).length === 1);
+        expect(kin.length).toBeGreaterThan(0);
+        const name = keys.find((k) => kin[0].hyperparameters[k] !== child.hyperparameters[k])!;
+        const move = (p: Trial) => {
+          const [a, b] = [p.hyperparameters[name] as number, child.hyperparameters[name] as number];
+          return name === 'x' ? Math.abs(a - b) : name === 'lr' ? Math.abs(Math.log10(a / b)) / 5 : Math.abs(Math.log2(a / b)) / 2;
+        };
+        moves[name].push(Math.min(...kin.filter((p) => keys.every((k) => k === name || p.hyperparameters[k] === child.hyperparameters[k])).map(move)));
+      }
+      return moves;
+    };
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const near = steps('local');
+    const far = steps('resample');
+    // A normal step of 0.15 of the range moves about 0.12 on average; a fresh draw about 0.33.
+    expect(mean(near.x)).toBeLessThan(0.2);
+    expect(mean(near.lr)).toBeLessThan(0.2);
+    expect(near.units.every((m) => m === 1)).toBe(true); // one neighbour: 4x apart
+    expect(mean(far.x)).toBeGreaterThan(0.25);
+    expect(far.units.some((m) => m > 1)).toBe(true);
+    expect(() => new RegularizedEvolution({ mutation: 'swap' as 'local' })).toThrow(/expected mutation 'resample' or 'local', got "swap"/);
+  });
+
   it('rejects an unknown searcher and a bad candidates count', () => {
     expect(() => new RegularizedEvolution({ searcher: 'tpe' as 'random' })).toThrow(/expected searcher 'random' or 'bayesian', got "tpe"/);
     expect(() => new RegularizedEvolution({ candidates: 0 })).toThrow(/expected candidates to be a positive integer, got 0/);

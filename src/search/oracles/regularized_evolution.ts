@@ -3,6 +3,10 @@
 // hyperparameter. Because the oldest member leaves whatever its score, a lucky early
 // evaluation cannot dominate the search forever.
 //
+// With mutation: 'local', the changed hyperparameter moves near its parent's value (a number by
+// a normal step of LOCAL_STEP of its range, in log space for log sampling; a choice of numbers
+// to a neighbouring value) instead of being drawn afresh over its whole range.
+//
 // With searcher: 'bayesian', each new trial is the best of several such children (each from its
 // own tournament) by expected improvement under a Gaussian process of every result so far, the
 // model BayesianOptimization uses. On the search-quality benchmark (wide space, 12 seeds) that
@@ -11,7 +15,7 @@
 // see: Real et al., "Regularized Evolution for Image Classifier Architecture Search", AAAI 2019.
 
 import type { Random } from '../../util/random.js';
-import { sampleValue, valuesKey, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
+import { fromUnit, sampleValue, toUnit, valuesKey, type HPValue, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
 import { bestByAcquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type Trial, type TrialRequest } from './oracle.js';
 
@@ -28,7 +32,15 @@ export interface RegularizedEvolutionArgs extends OracleArgs {
   searcher?: 'random' | 'bayesian';
   /** Children scored per proposal with searcher 'bayesian' (default 20). */
   candidates?: number;
+  /**
+   * How a mutation changes its hyperparameter: 'resample' (default), a new value drawn over the
+   * whole range, as in the paper; 'local', a value near the parent's (see LOCAL_STEP).
+   */
+  mutation?: 'resample' | 'local';
 }
+
+/** A local mutation's standard deviation, as a fraction of a number's range (its unit interval). */
+const LOCAL_STEP = 0.15;
 
 /**
  * @example
@@ -42,6 +54,7 @@ export class RegularizedEvolution extends Oracle {
   readonly sampleSize: number;
   readonly searcher: 'random' | 'bayesian';
   readonly candidates: number;
+  readonly mutation: 'resample' | 'local';
 
   constructor(args: RegularizedEvolutionArgs = {}) {
     super(args);
@@ -60,6 +73,10 @@ export class RegularizedEvolution extends Oracle {
     this.candidates = args.candidates ?? 20;
     if (!Number.isInteger(this.candidates) || this.candidates < 1) {
       throw new Error(`kerasm.RegularizedEvolution: expected candidates to be a positive integer, got ${this.candidates}`);
+    }
+    this.mutation = args.mutation ?? 'resample';
+    if (this.mutation !== 'resample' && this.mutation !== 'local') {
+      throw new Error(`kerasm.RegularizedEvolution: expected mutation 'resample' or 'local', got ${JSON.stringify(args.mutation)}`);
     }
   }
 
@@ -107,8 +124,9 @@ export class RegularizedEvolution extends Oracle {
     const mutable = this.space.space.filter((s) => s.type !== 'fixed' && s.name in values && active(s, values));
     if (mutable.length === 0) return null;
     const target = mutable[rng.int(mutable.length)];
-    let value = sampleValue(target, rng);
-    for (let i = 0; i < 10 && value === values[target.name]; i++) value = sampleValue(target, rng);
+    const draw = () => (this.mutation === 'local' ? nearby(target, values[target.name], rng) : sampleValue(target, rng));
+    let value = draw();
+    for (let i = 0; i < 10 && value === values[target.name]; i++) value = draw();
     if (value === values[target.name]) return null;
     const child: HPValues = {};
     for (const spec of this.space.space) {
@@ -117,5 +135,30 @@ export class RegularizedEvolution extends Oracle {
       else child[spec.name] = spec.name in values ? values[spec.name] : sampleValue(spec, rng);
     }
     return child;
+  }
+}
+
+/**
+ * A value near `value`: a number moved by a normal step of LOCAL_STEP in its unit interval
+ * (reflected at the ends); a choice of numbers moved to a neighbouring value in numeric order;
+ * other choices and booleans drawn afresh.
+ */
+function nearby(spec: HyperParameterSpec, value: HPValue, rng: Random): HPValue {
+  switch (spec.type) {
+    case 'int':
+    case 'float': {
+      let u = toUnit(spec, value as number) + LOCAL_STEP * rng.normal();
+      u = u < 0 ? -u : u > 1 ? 2 - u : u;
+      return fromUnit(spec, u);
+    }
+    case 'choice': {
+      if (!spec.values.every((v) => typeof v === 'number')) return sampleValue(spec, rng);
+      const sorted = [...spec.values].sort((a, b) => (a as number) - (b as number));
+      const i = sorted.indexOf(value as number);
+      const step = rng.uniform() < 0.5 ? -1 : 1;
+      return sorted[i + step] ?? sorted[i - step] ?? value;
+    }
+    default:
+      return sampleValue(spec, rng);
   }
 }
