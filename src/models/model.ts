@@ -102,16 +102,22 @@ export class Model extends Layer {
     this.inputs.forEach((t, i) => values.set(t, inputs[i]));
     for (const node of this.order) {
       if (values.has(node.output)) continue;
-      const args = node.inputs.map((t) => values.get(t)!);
-      const inputMasks = node.inputs.map((t) => masks.get(t) ?? null);
-      const outputs = node.layer.callAll(args, { ...ctx, masks: inputMasks });
+      // The arrays handed to layers, losses and metrics are built with Array.from, not map():
+      // an optimized map() returns a holey array where the interpreter's is packed, and code
+      // that saw only one kind deoptimizes when it meets the other.
+      const args = Array.from(node.inputs, (t) => values.get(t)!);
+      const inputMasks = Array.from(node.inputs, (t) => masks.get(t) ?? null);
+      // Spelled out, not `{ ...ctx, masks }`: a spread copy gets a new hidden class at every
+      // call, which no layer's optimized code can keep up with.
+      const nodeCtx: CallContext = { training: ctx.training, rng: ctx.rng, masks: inputMasks };
+      const outputs = node.layer.callAll(args, nodeCtx);
       const outputMasks = node.layer.computeMask(args, inputMasks);
       node.outputs.forEach((t, i) => {
         values.set(t, outputs[i]);
         masks.set(t, outputMasks[i] ?? null);
       });
     }
-    return this.outputs.map((t) => values.get(t)!);
+    return Array.from(this.outputs, (t) => values.get(t)!);
   }
 
   call(inputs: Tensor[], ctx: CallContext): Tensor {
