@@ -1,4 +1,7 @@
 // Reverse-mode differentiation over a tape (see tape.ts for recording).
+//
+// Arrays are built with Array.from rather than map(), which returns a holey array once
+// optimized and a packed one before, so that their receivers see one hidden class.
 
 import { add, ones, zeros } from '../ops/elementwise.js';
 import { fail } from '../ops/check.js';
@@ -15,7 +18,7 @@ export function backprop(tape: Tape, output: Tensor, dy: Tensor, watched: readon
       const g = grads.get(entry.output);
       if (g === undefined) continue;
       const rule = GRADIENTS[entry.op] as GradientRule<OpName>;
-      const inputGrads = rule(entry, g, entry.inputs.map((t) => tape.tracks(t)));
+      const inputGrads = rule(entry, g, Array.from(entry.inputs, (t) => tape.tracks(t)));
       entry.inputs.forEach((input, k) => {
         const gi = inputGrads[k];
         if (gi === undefined || !tape.tracks(input)) return;
@@ -24,7 +27,7 @@ export function backprop(tape: Tape, output: Tensor, dy: Tensor, watched: readon
       });
     }
   });
-  return watched.map((t) => grads.get(t));
+  return Array.from(watched, (t) => grads.get(t));
 }
 
 /**
@@ -52,7 +55,7 @@ export function valueAndGrads(
   const grads = backprop(tape, value, seed, xs);
   return {
     value,
-    grads: grads.map((g, i) => g ?? noGrad(() => zeros(xs[i].shape))),
+    grads: Array.from(grads, (g, i) => g ?? noGrad(() => zeros(xs[i].shape))),
   };
 }
 

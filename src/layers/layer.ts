@@ -235,7 +235,11 @@ export abstract class Layer {
   }
 
   get trainableWeights(): Variable[] {
-    return this.trainable ? this.weights.filter((w) => w.trainable) : [];
+    // A loop rather than filter(), whose result is holey or packed depending on whether the
+    // caller is optimized: training reads this list at every step, and one kind keeps it fast.
+    const out: Variable[] = [];
+    if (this.trainable) for (const w of this.weights) if (w.trainable) out.push(w);
+    return out;
   }
 
   get nonTrainableWeights(): Variable[] {

@@ -4,6 +4,10 @@
 // later steps reuse the same blocks, so training allocates nothing after the first step and
 // copies only the batch in. Values that must outlive a step (losses, metrics) are read out as
 // numbers inside it.
+//
+// Arrays of tensors that a step passes on are built with Array.from rather than map(): an
+// optimized map() returns a holey array where the interpreter's is packed, so the code that
+// receives them would see a new hidden class, and deoptimize, once its caller is optimized.
 
 import { valueAndGrads } from '../autodiff/backprop.js';
 import { noGrad } from '../autodiff/tape.js';
@@ -188,7 +192,7 @@ function trainStep(model: Model, c: Compiled, xs: () => Tensor[], ys: () => Tens
     const { value, grads } = valueAndGrads(() => {
       outputs = model.run(xb, { training: true, rng: globalRandom() });
       return totalLoss(model, c, outputs, yb, weights);
-    }, vars.map((v) => v.value));
+    }, Array.from(vars, (v) => v.value));
     const loss = value.dataSync()[0];
     if (Number.isFinite(loss)) c.optimizer.applyGradients(vars, grads);
     noGrad(() => updateMetrics(c, yb, outputs, weights));
@@ -304,7 +308,7 @@ export async function fit(
       for (let b = 0, start = 0; start < t.n && !model.stopTraining; b++, start += batchSize) {
         const end = Math.min(start + batchSize, t.n);
         await runCallbacks(callbacks, (cb) => cb.onBatchBegin(b));
-        const loss = trainStep(model, c, () => t.xs.map((s) => takeRows(s, order, start, end)), () => t.ys.map((s) => takeRows(s, order, start, end)), args.classWeight);
+        const loss = trainStep(model, c, () => Array.from(t.xs, (s) => takeRows(s, order, start, end)), () => Array.from(t.ys, (s) => takeRows(s, order, start, end)), args.classWeight);
         await onBatch(b, end - start, loss);
       }
     } else {
@@ -337,8 +341,8 @@ function evaluateSplit(model: Model, c: Compiled, split: Split, batchSize: numbe
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(start + batchSize, n);
       lossSum += c.arena.run(() => {
-        const xb = xs.map((t) => takeRows(t, null, offset + start, offset + end));
-        const yb = ys.map((t) => takeRows(t, null, offset + start, offset + end));
+        const xb = Array.from(xs, (t) => takeRows(t, null, offset + start, offset + end));
+        const yb = Array.from(ys, (t) => takeRows(t, null, offset + start, offset + end));
         const outputs = model.run(xb, { training: false, rng: globalRandom() });
         updateMetrics(c, yb, outputs);
         return totalLoss(model, c, outputs, yb).dataSync()[0] * (end - start);
@@ -368,7 +372,7 @@ export function predict(model: Model, x: Data, args: { batchSize?: number } = {}
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(start + batchSize, n);
         arena.run(() => {
-          const outputs = model.run(xs.map((t) => takeRows(t, null, start, end)), { training: false, rng: globalRandom() });
+          const outputs = model.run(Array.from(xs, (t) => takeRows(t, null, start, end)), { training: false, rng: globalRandom() });
           if (results === null) {
             // Allocated outside the arena: the results outlive the batches.
             results = outputs.map((o) => outsideArena(() => Tensor.empty([n, ...o.shape.slice(1)], 'float32', o.backend)));
