@@ -111,12 +111,14 @@ export class Heap {
   }
 
   private refresh(): void {
+    if (this.memory.buffer !== this.cachedBuffer) this.remakeViews();
+  }
+
+  private remakeViews(): void {
     const buffer = this.memory.buffer;
-    if (buffer !== this.cachedBuffer) {
-      this.cachedBuffer = buffer;
-      this.f32View = new Float32Array(buffer);
-      this.i32View = new Int32Array(buffer);
-    }
+    this.cachedBuffer = buffer;
+    this.f32View = new Float32Array(buffer);
+    this.i32View = new Int32Array(buffer);
   }
 
   private takeFree(size: number): Ptr | null {
@@ -152,6 +154,10 @@ export class Heap {
           throw new OutOfMemoryError(requested, this.inUse, this.memory.buffer.byteLength);
         }
       }
+      // The views are remade here, where the memory grows, so that the getters' check (kept
+      // for memory grown elsewhere) does not fail in code that was optimized while it held:
+      // that would deoptimize every function the getters are inlined into.
+      this.remakeViews();
     }
     const ptr = this.top;
     this.top = end;
