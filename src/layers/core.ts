@@ -3,6 +3,7 @@
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
 import { tensor, type Tensor } from '../tensor.js';
+import type { Random } from '../util/random.js';
 import { getActivation, type Activation, type ActivationIdentifier } from './activations.js';
 import type { InitializerLike } from './initializers.js';
 import { serializeInitializer, getInitializer } from './initializers.js';
@@ -176,6 +177,19 @@ export class Reshape extends Layer {
   }
 }
 
+/**
+ * `size` dropout mask values: each 1 / keep with probability keep = 1 - rate, else 0. A function
+ * of its own so that the loop, which V8 compiles mid-call once it is hot (on-stack replacement),
+ * is compiled alone: inside a layer's call it took along the code after the loop, which had no
+ * type feedback yet, and that compiled code could then deoptimize at every call.
+ */
+export function dropoutMaskValues(size: number, rate: number, rng: Random): Float32Array {
+  const keep = 1 - rate;
+  const mask = new Float32Array(size);
+  for (let i = 0; i < size; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
+  return mask;
+}
+
 /** Zeroes a fraction `rate` of inputs during training and scales the rest by 1 / (1 - rate). */
 export class Dropout extends Layer {
   readonly className = 'Dropout';
@@ -191,10 +205,7 @@ export class Dropout extends Layer {
   }
   call([x]: Tensor[], ctx: CallContext): Tensor {
     if (!ctx.training || this.rate === 0) return x;
-    const keep = 1 - this.rate;
-    const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = ctx.rng.uniform() < keep ? 1 / keep : 0;
-    return ops.mul(x, tensor(mask, x.shape));
+    return ops.mul(x, tensor(dropoutMaskValues(x.size, this.rate, ctx.rng), x.shape));
   }
   override getConfig() {
     return { ...super.getConfig(), rate: this.rate };

@@ -19,9 +19,10 @@
 import { isRecording } from '../autodiff/tape.js';
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { formatShape, outsideArena, tensor, type Tensor } from '../tensor.js';
+import { formatShape, outsideArena, sizeOf, tensor, type Tensor } from '../tensor.js';
 import type { Random } from '../util/random.js';
 import { getActivation, type Activation, type ActivationIdentifier } from './activations.js';
+import { dropoutMaskValues } from './core.js';
 import { getInitializer, Initializer, serializeInitializer, type InitializerLike } from './initializers.js';
 import {
   Layer, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable,
@@ -88,11 +89,7 @@ function checkRate(layer: string, name: string, rate: number | undefined): numbe
 
 /** A dropout mask of `shape`: 1 / keep with probability keep, else 0. */
 function dropoutMask(shape: readonly number[], rate: number, rng: Random): Tensor {
-  const keep = 1 - rate;
-  const n = shape.reduce((a, b) => a * b, 1);
-  const mask = new Float32Array(n);
-  for (let i = 0; i < n; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
-  return tensor(mask, shape);
+  return tensor(dropoutMaskValues(sizeOf(shape), rate, rng), shape);
 }
 
 /**
