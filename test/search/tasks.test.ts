@@ -40,15 +40,16 @@ describe('ImageClassifier', () => {
     const train = bars(240, 1);
     const test = bars(60, 2);
     const names = ['horizontal', 'vertical', 'square'];
-    const clf = new ImageClassifier({ maxTrials: 3, seed: 3, tuner: 'random' });
+    const clf = new ImageClassifier({ maxTrials: 4, seed: 3, tuner: 'random' });
     await clf.fit(train.x, train.y.map((l) => names[l]), { epochs: 3, batchSize: 16 });
     const tuner = clf.tuner!;
-    expect(tuner.trials).toHaveLength(3);
+    expect(tuner.trials).toHaveLength(4);
     // The first trials are the warm-start architectures, value for value.
-    const [classic, pooled] = warmStartValues('image_classifier');
+    const [classic, deeper, pooled] = warmStartValues('image_classifier');
     expect(tuner.trials[0].hyperparameters).toEqual(classic);
-    expect(tuner.trials[1].hyperparameters).toEqual(pooled);
-    expect(tuner.trials[2].hyperparameters).not.toEqual(classic);
+    expect(tuner.trials[1].hyperparameters).toEqual(deeper);
+    expect(tuner.trials[2].hyperparameters).toEqual(pooled);
+    expect([classic, deeper, pooled]).not.toContainEqual(tuner.trials[3].hyperparameters);
     expect(clf.classes).toEqual(['horizontal', 'square', 'vertical']);
     const predicted = clf.predict(test.x) as string[];
     expect(accuracy(predicted, test.y.map((l) => names[l]))).toBeGreaterThan(0.9);
