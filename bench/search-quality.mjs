@@ -6,8 +6,9 @@
 //   node bench/search-quality.mjs --only oracles   # part 1: the algorithms, 3 seeds
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar);
-//            (ASHARandom and RegularizedEvolutionBayesian, the other searchers, run only when named);
-//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 (part 2); --json FILE
+//            (ASHARandom, RegularizedEvolutionBayesian, RegularizedEvolutionLocal and
+//            BayesianOptimizationUCB, the other searchers and options, run only when named);
+//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
 // scored on 2,000 others. Every algorithm gets the same budget, counted in epochs trained (which
@@ -87,6 +88,8 @@ if (!(space in SPACES)) throw new Error(`--space: expected one of ${Object.keys(
 const ORACLES = {
   RandomSearch: (seed) => new RandomSearch({ seed }),
   BayesianOptimization: (seed) => new BayesianOptimization({ seed }),
+  // KerasTuner's acquisition: the upper confidence bound, beta 2.6.
+  BayesianOptimizationUCB: (seed) => new BayesianOptimization({ seed, acquisition: 'ucb' }),
   ASHA: (seed) => new ASHA({ seed, maxEpochs: EPOCHS, minEpochs: 1, factor: 3 }),
   // The paper's ASHA: new configurations at random throughout (the default searcher is 'bayesian').
   ASHARandom: (seed) => new ASHA({ seed, maxEpochs: EPOCHS, minEpochs: 1, factor: 3, searcher: 'random' }),
@@ -94,8 +97,10 @@ const ORACLES = {
   RegularizedEvolution: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3 }),
   // Each child the best of 20 mutations by expected improvement under a Gaussian process.
   RegularizedEvolutionBayesian: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, searcher: 'bayesian' }),
+  // Children near their parents (a normal step of 0.15 of each range) instead of fresh draws.
+  RegularizedEvolutionLocal: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, mutation: 'local' }),
 };
-const ON_REQUEST = ['ASHARandom', 'RegularizedEvolutionBayesian'];
+const ON_REQUEST = ['ASHARandom', 'RegularizedEvolutionBayesian', 'BayesianOptimizationUCB', 'RegularizedEvolutionLocal'];
 const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => !ON_REQUEST.includes(name)).join(',')).split(',');
 for (const name of chosen) {
   if (!(name in ORACLES)) throw new Error(`--oracles: expected names among ${Object.keys(ORACLES).join(', ')}, got '${name}'`);
@@ -159,12 +164,13 @@ async function image() {
   const workers = arg('workers', availableParallelism());
   const { train, test } = loadMnist({ trainSize: 8000, testSize: 2000 });
   const started = performance.now();
-  const clf = new ImageClassifier({ maxTrials: 40, seed: 1, workers, overwrite: true });
+  const seed = arg('seed', 1);
+  const clf = new ImageClassifier({ maxTrials: 40, seed, workers, overwrite: true });
   const refit = arg('refit', 0) === 1;
   await clf.fit(tensor(train.x, [train.n, 28, 28, 1]), Array.from(train.y), { epochs: arg('epochs', 20), batchSize: 64, timeBudget: budget, refit });
   const minutes = (performance.now() - started) / 60000;
   const { accuracy } = clf.evaluate(tensor(test.x, [test.n, 28, 28, 1]), Array.from(test.y));
-  results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), workers, budget, refit };
+  results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), workers, budget, refit, seed };
   console.log(clf.tuner.resultsSummary(3));
   console.log(`ImageClassifier: test accuracy ${(accuracy * 100).toFixed(2)}% on 2,000 held-out digits after ${minutes.toFixed(1)} minutes ` +
     `(${clf.tuner.trials.length} trials, ${workers} workers, search budget ${budget} s${refit ? ', then the retraining of the best on all 8,000' : '; the best trial\'s model, trained on 6,400'})`);
