@@ -117,6 +117,12 @@ export interface TrialSettings {
   seed?: number;
   /** Seconds an attempt may take; past it training stops at the next batch and the attempt fails. */
   trialTimeout?: number;
+  /**
+   * When the search's time budget runs out (Date.now() time, the same clock in every thread):
+   * training stops at the first batch that ends past it, and the attempt completes with its best
+   * epoch so far (the one cut short is validated and counts too).
+   */
+  stopAt?: number;
 }
 
 /** One attempt at one trial. */
@@ -229,6 +235,17 @@ class DeadlineCallback extends Callback {
   }
 }
 
+/** Stops training at the first batch that ends past `stopAt` (Date.now() time). */
+class BudgetStop extends Callback {
+  constructor(private readonly stopAt: number) {
+    super();
+  }
+
+  override onBatchEnd(): void {
+    if (Date.now() >= this.stopAt) this.model!.stopTraining = true;
+  }
+}
+
 async function execute(
   hypermodel: HyperModel, settings: TrialSettings, task: TrialTask, hp: HyperParameters, outcome: TrialOutcome,
   x: Data, y: Data, fitArgs: FitArgs,
@@ -238,7 +255,10 @@ async function execute(
   const sign = primary.direction === 'max' ? 1 : -1;
   const runs: { metrics: Record<string, number>; bestStep: number; weights: Float32Array[]; model: Model }[] = [];
   const deadline = settings.trialTimeout === undefined ? null : new DeadlineCallback(performance.now() + settings.trialTimeout * 1000, settings.trialTimeout);
+  const budget = settings.stopAt === undefined ? null : new BudgetStop(settings.stopAt);
   for (let e = 0; e < settings.executionsPerTrial; e++) {
+    // Past the search's budget, the executions done so far make the trial.
+    if (e > 0 && settings.stopAt !== undefined && Date.now() >= settings.stopAt) break;
     if (e > 0) deadline?.check({ execution: e + 1, of: settings.executionsPerTrial });
     if (settings.seed !== undefined) setRandomSeed((settings.seed + 7919 * task.index + 104729 * task.attempt + 31 * e) >>> 0);
     let model: Model;
@@ -276,7 +296,7 @@ async function execute(
         if (best === null || sign * (value - best.value) > 0) best = { value, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
       }
     })();
-    args.callbacks = [...(fitArgs.callbacks ?? []), snapshot, ...(deadline ? [deadline] : [])];
+    args.callbacks = [...(fitArgs.callbacks ?? []), snapshot, ...(deadline ? [deadline] : []), ...(budget ? [budget] : [])];
     const history = hypermodel.fit ? await hypermodel.fit(hp, model, x, y, args) : await model.fit(x, y, args);
     deadline?.check();
     checkHistory(history, settings.objectives);

@@ -54,7 +54,12 @@ export interface TunerArgs {
   seed?: number;
   /** Models with more parameters are marked invalid and not trained. */
   maxModelSize?: number;
-  /** Seconds; no trial starts after the budget is spent. */
+  /**
+   * Seconds of search. No trial starts after the budget is spent, and the trials still running
+   * stop at the end of their current batch and complete with their best epoch so far (the epoch
+   * cut short is validated and counts too). A hypermodel whose own fit leaves out the callbacks
+   * it is given cannot be stopped this way.
+   */
   timeBudget?: number;
   /** Re-runs of a failed trial with the same values (default 0). A timed-out trial is not re-run. */
   maxRetriesPerTrial?: number;
@@ -252,7 +257,8 @@ export class Tuner {
     this.workerStats = null;
     const verbose = this.args.verbose ?? defaultSearchVerbose();
     const progress = verbose ? new ProgressLine() : null;
-    const runner = await this.startRunner(x, y, fitArgs);
+    // Trials running when the budget runs out stop at their next batch (see TrialSettings.stopAt).
+    const runner = await this.startRunner(x, y, fitArgs, this.args.timeBudget === undefined ? undefined : Date.now() + budgetMs);
     if (runner === null) return;
     // A settled trial, or the error that ends the search; never a rejected promise, so that
     // trials still running when the search ends cannot raise unhandled rejections.
@@ -401,18 +407,19 @@ export class Tuner {
     return this.hypermodel;
   }
 
-  private settings(): TrialSettings {
+  private settings(stopAt?: number): TrialSettings {
     return {
       objectives: this.objectives,
       executionsPerTrial: this.args.executionsPerTrial ?? 1,
       maxModelSize: this.args.maxModelSize,
       seed: this.args.seed,
       ...(this.args.trialTimeout !== undefined ? { trialTimeout: this.args.trialTimeout } : {}),
+      ...(stopAt !== undefined ? { stopAt } : {}),
     };
   }
 
   /** Trials on this thread, or a pool of workers; null when no trial is left to run. */
-  private async startRunner(x: Data, y: Data, fitArgs: FitArgs): Promise<TrialRunner | null> {
+  private async startRunner(x: Data, y: Data, fitArgs: FitArgs, stopAt?: number): Promise<TrialRunner | null> {
     const left = this.args.maxTrials - this.trials.length;
     if (left <= 0) return null;
     // The main thread needs the hypermodel too (to rebuild the best models); importing it here
@@ -421,9 +428,9 @@ export class Tuner {
     const ref = this.args.hypermodel;
     let workers = this.args.workers ?? (isHyperModelModule(ref) ? await availableCores() : 1);
     workers = Math.min(workers, left);
-    if (workers <= 1 || !isHyperModelModule(ref)) return inThreadRunner(hypermodel, this.settings(), x, y, fitArgs);
+    if (workers <= 1 || !isHyperModelModule(ref)) return inThreadRunner(hypermodel, this.settings(stopAt), x, y, fitArgs);
     return workerRunner({
-      script: this.args.workerScript ?? bundleUrl(), size: workers, hypermodel: ref, settings: this.settings(), x, y, fitArgs,
+      script: this.args.workerScript ?? bundleUrl(), size: workers, hypermodel: ref, settings: this.settings(stopAt), x, y, fitArgs,
     });
   }
 

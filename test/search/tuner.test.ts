@@ -168,9 +168,45 @@ describe('Tuner', () => {
   });
 
   it('stops starting trials once the time budget is spent', async () => {
-    const tuner = new Tuner({ hypermodel: classifier, oracle: new RandomSearch(), maxTrials: 50, timeBudget: 0.001 });
+    // Each trial takes at least 100 ms, so a 0.25 s budget has room to start 3 of the 50.
+    const tuner = new Tuner({
+      hypermodel: {
+        build: classifier,
+        fit: async (_hp, model, xs, ys, args) => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return model.fit(xs, ys, args);
+        },
+      },
+      oracle: new RandomSearch(), maxTrials: 50, timeBudget: 0.25,
+    });
     await tuner.search(x, y, fitArgs);
-    expect(tuner.trials.length).toBeLessThanOrEqual(1);
+    expect(tuner.trials.length).toBeLessThanOrEqual(3);
+  });
+
+  it('stops a trial still running when the budget runs out at its next batch, and keeps its best epoch', async () => {
+    // 5,000 epochs would take minutes; the budget ends the trial after about half a second.
+    const epochs: number[] = [];
+    const tuner = new Tuner({
+      hypermodel: {
+        build: classifier,
+        fit: async (_hp, model, xs, ys, args) => {
+          const history = await model.fit(xs, ys, args);
+          epochs.push(history.epoch.length);
+          return history;
+        },
+      },
+      oracle: new RandomSearch(), objective: 'val_loss', maxTrials: 5, seed: 1, timeBudget: 0.5,
+    });
+    await tuner.search(x, y, { epochs: 5000, batchSize: 16, validationSplit: 0.25 });
+    expect(tuner.trials).toHaveLength(1);
+    const [trial] = tuner.trials;
+    expect(trial.status).toBe('completed');
+    expect(epochs[0]).toBeLessThan(5000);
+    // The epoch cut short was validated and counts: the best step is one of the epochs run.
+    expect(trial.bestStep).toBeLessThan(epochs[0]);
+    expect(Number.isFinite(trial.score)).toBe(true);
+    const [best] = await tuner.getBestModels(1);
+    expect(best.evaluate(x, y, { batchSize: 64 })).toBeDefined();
   });
 
   it('continues promoted Hyperband trials from the weights of the trial they come from', async () => {

@@ -77,7 +77,7 @@ export interface AutoFitArgs {
   validationSplit?: number;
   validationData?: [Data, Data];
   maxTrials?: number;
-  /** Seconds for the search; a running trial stops at the end of the epoch that passes it. */
+  /** Seconds for the search; trials still running then stop at the end of their current batch. */
   timeBudget?: number;
   /**
    * Retrain the best architecture on all the data (training and validation) for its best
@@ -261,7 +261,6 @@ export abstract class AutoModel {
       patience: this.args.patience ?? 3,
       decaySteps: (args.epochs ?? 10) * Math.ceil(train.x.shape[0] / (args.batchSize ?? 32)),
       ...(this.args.hyperparameters ? { fixed: { ...this.args.hyperparameters } } : {}),
-      ...(timeBudget !== undefined ? { deadline: Date.now() + timeBudget * 1000 } : {}),
     };
     const objective = this.args.objective ?? (this.classifier ? 'val_accuracy' : 'val_loss');
     const oracle = makeOracle(this.args.tuner ?? 'evolution', this.args.seed);
@@ -305,7 +304,7 @@ export abstract class AutoModel {
       if (this.args.seed !== undefined) setRandomSeed(this.args.seed);
       const all = args.validationData ? train : { x: inputs, y: targets };
       const refitEpochs = (best.bestStep ?? epochs - 1) + 1;
-      const model = this.buildBest({ ...this.config, deadline: undefined, decaySteps: refitEpochs * Math.ceil(all.x.shape[0] / batchSize) });
+      const model = this.buildBest({ ...this.config, decaySteps: refitEpochs * Math.ceil(all.x.shape[0] / batchSize) });
       const history = await model.fit(all.x, all.y, { epochs: refitEpochs, batchSize, verbose: args.verbose ?? 0 });
       this.model = model;
       return history;
@@ -366,7 +365,7 @@ export abstract class AutoModel {
    */
   exportModel(): Model {
     const model = this.trained('exportModel');
-    const exported = this.buildBest({ ...this.config!, inference: true, deadline: undefined });
+    const exported = this.buildBest({ ...this.config!, inference: true });
     // Both models come from the same values, so their layers pair up in order once the
     // training-only layers are left out.
     // By class name: the model may come from another copy of kerasm (a worker's bundle).

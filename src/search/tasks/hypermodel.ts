@@ -21,7 +21,7 @@ import { BatchNormalization } from '../../layers/normalization.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
 import { Normalization, RandomRotation, RandomTranslation, RandomZoom } from '../../layers/preprocessing.js';
 import { Model } from '../../models/model.js';
-import { Callback, EarlyStopping, type History, type Logs } from '../../training/callbacks.js';
+import { EarlyStopping, type History } from '../../training/callbacks.js';
 import type { Data, FitArgs } from '../../training/fit.js';
 import { Adam, cosineDecay, SGD, type Optimizer } from '../../training/optimizers.js';
 import type { HPValues, HyperParameters } from '../hyperparameters.js';
@@ -44,8 +44,6 @@ export interface TaskConfig {
   decaySteps?: number;
   /** Values every trial uses, whatever the oracle proposes. */
   fixed?: HPValues;
-  /** Date.now() after which a trial stops at the end of its epoch (the search's time budget). */
-  deadline?: number;
   /**
    * For export: leave out layers that act only while training (the random augmentations), and put a
    * layer TensorFlow.js can load in place of Normalization (exportModel sets its weights).
@@ -212,19 +210,9 @@ export function warmStartValues(task: TaskName): HPValues[] {
   }];
 }
 
-/** Stops training at the end of the epoch in which the search's deadline passes. */
-class Deadline extends Callback {
-  constructor(private readonly deadline: number) {
-    super();
-  }
-  override onEpochEnd(_epoch: number, _logs?: Logs): void {
-    if (Date.now() >= this.deadline) this.model!.stopTraining = true;
-  }
-}
-
 /**
  * The hypermodel of a task: builds from the hyperparameters, and trains with early stopping on
- * val_loss and the search's deadline.
+ * val_loss (the search's time budget stops its trials through the Tuner).
  * @example
  * ```ts
  * const hypermodel = taskHyperModel({ task: 'image_classifier', inputShape: [28, 28, 1], outputUnits: 10, stats });
@@ -236,7 +224,6 @@ export function taskHyperModel(config: TaskConfig): HyperModel {
     build: (hp) => buildTaskModel(hp, config),
     fit: (_hp: HyperParameters, model: Model, x: Data, y: Data, fitArgs: FitArgs): Promise<History> => {
       const callbacks = [...(fitArgs.callbacks ?? []), new EarlyStopping({ monitor: 'val_loss', patience: config.patience ?? 3 })];
-      if (config.deadline !== undefined) callbacks.push(new Deadline(config.deadline));
       return model.fit(x, y, { ...fitArgs, callbacks });
     },
   };
