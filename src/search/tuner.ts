@@ -251,14 +251,16 @@ export class Tuner {
    */
   async *searchIterator(x: Data, y: Data, fitArgs: FitArgs = {}): AsyncGenerator<Trial, void, undefined> {
     await this.load();
-    const startedAt = performance.now();
-    const budgetMs = (this.args.timeBudget ?? Infinity) * 1000;
-    const secondsLeft = () => (this.args.timeBudget === undefined ? null : Math.max(0, (budgetMs - (performance.now() - startedAt)) / 1000));
+    // The budget's end, on the clock the trials' budget stop reads too (Date.now(), the same in
+    // every thread), so that a trial it stopped never finds time left to start another.
+    const stopAt = this.args.timeBudget === undefined ? undefined : Date.now() + this.args.timeBudget * 1000;
+    const withinBudget = () => stopAt === undefined || Date.now() < stopAt;
+    const secondsLeft = () => (stopAt === undefined ? null : Math.max(0, (stopAt - Date.now()) / 1000));
     this.workerStats = null;
     const verbose = this.args.verbose ?? defaultSearchVerbose();
     const progress = verbose ? new ProgressLine() : null;
     // Trials running when the budget runs out stop at their next batch (see TrialSettings.stopAt).
-    const runner = await this.startRunner(x, y, fitArgs, this.args.timeBudget === undefined ? undefined : Date.now() + budgetMs);
+    const runner = await this.startRunner(x, y, fitArgs, stopAt);
     if (runner === null) return;
     // A settled trial, or the error that ends the search; never a rejected promise, so that
     // trials still running when the search ends cannot raise unhandled rejections.
@@ -267,7 +269,7 @@ export class Tuner {
     let exhausted = false;
     const fill = () => {
       while (!exhausted && inFlight.size < runner.concurrency) {
-        const next = this.nextTrial(performance.now() - startedAt < budgetMs, inFlight.size);
+        const next = this.nextTrial(withinBudget(), inFlight.size);
         if (next === 'wait') return;
         if (next === 'done') {
           exhausted = true;
