@@ -144,6 +144,8 @@ export interface TrialOutcome {
   error?: string;
   /** The attempt failed because it ran past trialTimeout (a retry would too). */
   timedOut?: boolean;
+  /** The search's time budget stopped training before its last epoch (see TrialSettings.stopAt). */
+  cutShort?: boolean;
   metrics: Record<string, number>;
   score: number | null;
   bestStep: number | null;
@@ -237,12 +239,16 @@ class DeadlineCallback extends Callback {
 
 /** Stops training at the first batch that ends past `stopAt` (Date.now() time). */
 class BudgetStop extends Callback {
+  stopped = false;
   constructor(private readonly stopAt: number) {
     super();
   }
 
   override onBatchEnd(): void {
-    if (Date.now() >= this.stopAt) this.model!.stopTraining = true;
+    if (Date.now() >= this.stopAt) {
+      this.stopped = true;
+      this.model!.stopTraining = true;
+    }
   }
 }
 
@@ -258,7 +264,10 @@ async function execute(
   const budget = settings.stopAt === undefined ? null : new BudgetStop(settings.stopAt);
   for (let e = 0; e < settings.executionsPerTrial; e++) {
     // Past the search's budget, the executions done so far make the trial.
-    if (e > 0 && settings.stopAt !== undefined && Date.now() >= settings.stopAt) break;
+    if (e > 0 && settings.stopAt !== undefined && Date.now() >= settings.stopAt) {
+      outcome.cutShort = true;
+      break;
+    }
     if (e > 0) deadline?.check({ execution: e + 1, of: settings.executionsPerTrial });
     if (settings.seed !== undefined) setRandomSeed((settings.seed + 7919 * task.index + 104729 * task.attempt + 31 * e) >>> 0);
     let model: Model;
@@ -299,6 +308,7 @@ async function execute(
     args.callbacks = [...(fitArgs.callbacks ?? []), snapshot, ...(deadline ? [deadline] : []), ...(budget ? [budget] : [])];
     const history = hypermodel.fit ? await hypermodel.fit(hp, model, x, y, args) : await model.fit(x, y, args);
     deadline?.check();
+    if (budget?.stopped) outcome.cutShort = true;
     checkHistory(history, settings.objectives);
     if (best === null) {
       throw new Error(`objective '${primary.name}' was never finite: ${JSON.stringify(history.history[primary.name])}`);

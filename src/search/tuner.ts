@@ -389,7 +389,7 @@ export class Tuner {
     const lines = ['Results summary', `Objective: ${objectives}`, `Showing ${best.length} best trials`];
     for (const t of best) {
       lines.push('');
-      lines.push(`Trial ${t.trialId}: score ${t.score!.toPrecision(5)} at epoch ${t.bestStep}`);
+      lines.push(`Trial ${t.trialId}: score ${t.score!.toPrecision(5)} at epoch ${t.bestStep}${t.cutShort ? ' (cut short by the time budget)' : ''}`);
       for (const [k, v] of Object.entries(t.hyperparameters)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
       const others = this.objectives.slice(1).map((o) => `${o.name} ${t.metrics[o.name]?.toPrecision(5)}`);
       if (others.length) lines.push(`  also: ${others.join(', ')}`);
@@ -505,6 +505,7 @@ export class Tuner {
         ...(request.resumedFrom !== undefined ? { resumedFrom: request.resumedFrom } : {}),
         ...(attempt > 0 ? { retries: attempt } : {}),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+        ...(outcome.cutShort ? { cutShort: true } : {}),
       };
       if (outcome.status !== 'failed' || outcome.timedOut) break;
     }

@@ -37,6 +37,7 @@ describe('Tuner', () => {
     const tuner = new Tuner({ hypermodel: classifier, oracle: new RandomSearch(), objective: 'val_loss', maxTrials: 4, seed: 1, onTrialEnd: (t) => { ended.push(t); } });
     await tuner.search(x, y, fitArgs);
     expect(tuner.trials.map((t) => t.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(tuner.trials.map((t) => t.cutShort)).toEqual([undefined, undefined, undefined, undefined]);
     expect(ended.map((t) => t.trialId)).toEqual(['0000', '0001', '0002', '0003']);
     expect(tuner.trials[0].hyperparameters).toEqual({ units: 2, lr: 0.01 }); // the defaults, while the space is discovered
     for (const t of tuner.trials) {
@@ -201,6 +202,8 @@ describe('Tuner', () => {
     expect(tuner.trials).toHaveLength(1);
     const [trial] = tuner.trials;
     expect(trial.status).toBe('completed');
+    expect(trial.cutShort).toBe(true);
+    expect(tuner.resultsSummary(1)).toContain(`Trial 0000: score ${trial.score!.toPrecision(5)} at epoch ${trial.bestStep} (cut short by the time budget)`);
     expect(epochs[0]).toBeLessThan(100_000);
     // The epoch cut short was validated and counts: the best step is one of the epochs run.
     expect(trial.bestStep).toBeLessThan(epochs[0]);

@@ -34,6 +34,11 @@ export interface Trial {
   /** Multi-fidelity oracles: the trial whose model this one continues. */
   resumedFrom?: string;
   retries?: number;
+  /**
+   * The search's time budget stopped this trial's training before its last epoch; its score is
+   * that of its best epoch so far (which may be the epoch cut short).
+   */
+  cutShort?: boolean;
 }
 
 /** What an oracle asks the tuner to run next. */
