@@ -271,6 +271,14 @@ export function fromUnit(spec: IntSpec | FloatSpec, u: number): number {
   return spec.type === 'int' ? Math.round(value) : value;
 }
 
+/**
+ * A choice's values in increasing order when they are all numbers (which have an order, so 32 is
+ * nearer to 64 than to 512), or null for other choices.
+ */
+export function numericOrder(values: readonly HPValue[]): number[] | null {
+  return values.every((v) => typeof v === 'number') ? [...(values as number[])].sort((a, b) => a - b) : null;
+}
+
 /** A random value of one spec. */
 export function sampleValue(spec: HyperParameterSpec, rng: Random): HPValue {
   switch (spec.type) {

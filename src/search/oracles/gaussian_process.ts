@@ -29,7 +29,7 @@
 
 import type { Random } from '../../util/random.js';
 import {
-  assignActive, fromUnit, toUnit, type HPValue, type HPValues, type HyperParameterSpec,
+  assignActive, fromUnit, numericOrder, toUnit, type HPValue, type HPValues, type HyperParameterSpec,
 } from '../hyperparameters.js';
 
 const LENGTH_SCALES = [0.05, 0.1, 0.2, 0.4, 0.8];
@@ -49,18 +49,13 @@ function encodeOne(spec: HyperParameterSpec, value: HPValue): number[] {
       return [value ? 1 : 0];
     case 'choice': {
       // Numbers are ordered: one coordinate, their rank. Strings and booleans are not: one-hot.
-      const ranks = numericRanks(spec.values);
+      const ranks = numericOrder(spec.values);
       if (ranks) return [ranks.length === 1 ? 0 : ranks.indexOf(value as number) / (ranks.length - 1)];
       return spec.values.map((v) => (v === value ? 1 : 0));
     }
     case 'fixed':
       return [];
   }
-}
-
-/** A numeric choice's values in increasing order, or null for other choices. */
-function numericRanks(values: readonly HPValue[]): number[] | null {
-  return values.every((v) => typeof v === 'number') ? [...(values as number[])].sort((a, b) => a - b) : null;
 }
 
 /** The value nearest to these coordinates. */
@@ -72,7 +67,7 @@ function decodeOne(spec: HyperParameterSpec, coords: number[]): HPValue {
     case 'boolean':
       return coords[0] >= 0.5;
     case 'choice': {
-      const ranks = numericRanks(spec.values);
+      const ranks = numericOrder(spec.values);
       if (ranks) return ranks[Math.round(Math.min(1, Math.max(0, coords[0])) * (ranks.length - 1))];
       let best = 0;
       coords.forEach((c, i) => { if (c > coords[best]) best = i; });

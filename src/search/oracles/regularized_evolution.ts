@@ -15,7 +15,7 @@
 // see: Real et al., "Regularized Evolution for Image Classifier Architecture Search", AAAI 2019.
 
 import type { Random } from '../../util/random.js';
-import { fromUnit, sampleValue, toUnit, valuesKey, type HPValue, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
+import { fromUnit, numericOrder, sampleValue, toUnit, valuesKey, type HPValue, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
 import { bestByAcquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type Trial, type TrialRequest } from './oracle.js';
 
@@ -152,8 +152,8 @@ function nearby(spec: HyperParameterSpec, value: HPValue, rng: Random): HPValue 
       return fromUnit(spec, u);
     }
     case 'choice': {
-      if (!spec.values.every((v) => typeof v === 'number')) return sampleValue(spec, rng);
-      const sorted = [...spec.values].sort((a, b) => (a as number) - (b as number));
+      const sorted = numericOrder(spec.values);
+      if (!sorted) return sampleValue(spec, rng);
       const i = sorted.indexOf(value as number);
       const step = rng.uniform() < 0.5 ? -1 : 1;
       return sorted[i + step] ?? sorted[i - step] ?? value;
