@@ -114,7 +114,7 @@ export class BayesianOptimization extends Oracle {
       this.observations(done),
       [...this.running.values()].map((r) => r.values),
       rng,
-      { ...this.modelArgs(keys, this.alpha, this.candidates), acquisition: this.acquisition },
+      this.modelArgs(keys, { alpha: this.alpha, candidates: this.candidates, acquisition: this.acquisition }),
     ) ?? this.sampleUnseen(rng);
     return values === null ? 'exhausted' : { values };
   }

@@ -149,9 +149,15 @@ export abstract class Oracle {
     return trials.map((t) => ({ values: t.hyperparameters, score: this.maximize ? t.score! : -t.score! }));
   }
 
-  /** What the expected-improvement proposals need from this oracle; `keys` are the values tried so far. */
-  protected modelArgs(keys: Set<string>, alpha = GP_ALPHA, candidates = GP_CANDIDATES): AcquisitionArgs {
-    return { alpha, candidates, sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm };
+  /**
+   * What the model's proposals need from this oracle; `keys` are the values tried so far, and
+   * `model` overrides the noise, the candidate count or the acquisition (expected improvement).
+   */
+  protected modelArgs(keys: Set<string>, model: Partial<Pick<AcquisitionArgs, 'alpha' | 'candidates' | 'acquisition'>> = {}): AcquisitionArgs {
+    return {
+      alpha: GP_ALPHA, candidates: GP_CANDIDATES, ...model,
+      sampleRandom: (r) => this.sampleRandom(r), isSeen: (v) => this.seen(v, keys), owner: this.algorithm,
+    };
   }
 
   /** Sorts best first. */
