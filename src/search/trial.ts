@@ -244,8 +244,12 @@ class BudgetStop extends Callback {
     super();
   }
 
+  passed(): boolean {
+    return Date.now() >= this.stopAt;
+  }
+
   override onBatchEnd(): void {
-    if (Date.now() >= this.stopAt) {
+    if (this.passed()) {
       this.stopped = true;
       this.model!.stopTraining = true;
     }
@@ -264,7 +268,7 @@ async function execute(
   const budget = settings.stopAt === undefined ? null : new BudgetStop(settings.stopAt);
   for (let e = 0; e < settings.executionsPerTrial; e++) {
     // Past the search's budget, the executions done so far make the trial.
-    if (e > 0 && settings.stopAt !== undefined && Date.now() >= settings.stopAt) {
+    if (e > 0 && budget?.passed()) {
       outcome.cutShort = true;
       break;
     }
