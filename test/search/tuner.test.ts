@@ -4,9 +4,9 @@
 // Pareto front of several objectives.
 
 import { describe, expect, it } from 'vitest';
-import { Dense, SGD, Sequential, Tensor, tensor, type Model } from '../../src/index.js';
+import { Dense, SGD, Sequential, Tensor, tensor, type History, type Model } from '../../src/index.js';
 import {
-  GridSearch, HyperParameters, Hyperband, RandomSearch, Tuner, paretoFront, type Trial,
+  GridSearch, HyperParameters, Hyperband, RandomSearch, Tuner, paretoFront, type HyperModel, type Trial,
 } from '../../src/search/index.js';
 import { Random } from '../../src/util/random.js';
 
@@ -29,6 +29,18 @@ function classifier(hp: HyperParameters): Model {
   ]);
   model.compile({ optimizer: new SGD({ learningRate: hp.float('lr', { min: 0.01, max: 0.5, sampling: 'log' }) }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
   return model;
+}
+
+/** The classifier, trained by model.fit, with each training's History handed to `seen`. */
+function watched(seen: (history: History) => void): HyperModel {
+  return {
+    build: classifier,
+    fit: async (_hp, model, xs, ys, args) => {
+      const history = await model.fit(xs, ys, args);
+      seen(history);
+      return history;
+    },
+  };
 }
 
 describe('Tuner', () => {
@@ -78,14 +90,7 @@ describe('Tuner', () => {
   it('averages the score over executionsPerTrial freshly built models', async () => {
     const bests: number[] = [];
     const tuner = new Tuner({
-      hypermodel: {
-        build: classifier,
-        fit: async (_hp, model, xs, ys, args) => {
-          const history = await model.fit(xs, ys, args);
-          bests.push(Math.min(...history.history.val_loss));
-          return history;
-        },
-      },
+      hypermodel: watched((history) => bests.push(Math.min(...history.history.val_loss))),
       oracle: new RandomSearch(), objective: 'val_loss', maxTrials: 2, executionsPerTrial: 2, seed: 4,
     });
     await tuner.search(x, y, fitArgs);
@@ -188,14 +193,7 @@ describe('Tuner', () => {
     // 100,000 epochs would take minutes; the budget ends the trial after about half a second.
     const epochs: number[] = [];
     const tuner = new Tuner({
-      hypermodel: {
-        build: classifier,
-        fit: async (_hp, model, xs, ys, args) => {
-          const history = await model.fit(xs, ys, args);
-          epochs.push(history.epoch.length);
-          return history;
-        },
-      },
+      hypermodel: watched((history) => epochs.push(history.epoch.length)),
       oracle: new RandomSearch(), objective: 'val_loss', maxTrials: 5, seed: 1, timeBudget: 0.5,
     });
     await tuner.search(x, y, { epochs: 100_000, batchSize: 16, validationSplit: 0.25 });
@@ -207,9 +205,11 @@ describe('Tuner', () => {
     expect(epochs[0]).toBeLessThan(100_000);
     // The epoch cut short was validated and counts: the best step is one of the epochs run.
     expect(trial.bestStep).toBeLessThan(epochs[0]);
-    expect(Number.isFinite(trial.score)).toBe(true);
+    // The kept model has the weights of that epoch: its loss on the validation split (the last
+    // 16 samples) is the trial's score.
     const [best] = await tuner.getBestModels(1);
-    expect(best.evaluate(x, y, { batchSize: 64 })).toBeDefined();
+    const val = (t: Tensor) => tensor(t.arraySync().slice(48) as number[][]);
+    expect(best.evaluate(val(x), val(y), { batchSize: 16 }).loss).toBeCloseTo(trial.score!, 5);
   });
 
   it('continues promoted Hyperband trials from the weights of the trial they come from', async () => {
