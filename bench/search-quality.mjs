@@ -6,7 +6,8 @@
 //   node bench/search-quality.mjs --only oracles   # part 1: the algorithms, 3 seeds
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar);
-//            (ASHARandom, RegularizedEvolutionBayesian, RegularizedEvolutionLocal and
+//            (ASHARandom, RegularizedEvolutionBayesian, RegularizedEvolutionLocal,
+//            RegularizedEvolutionBayesianLocal, BayesianOptimizationLHS and
 //            BayesianOptimizationUCB, the other searchers and options, run only when named);
 //            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 (part 2); --json FILE
 //
@@ -88,6 +89,8 @@ if (!(space in SPACES)) throw new Error(`--space: expected one of ${Object.keys(
 const ORACLES = {
   RandomSearch: (seed) => new RandomSearch({ seed }),
   BayesianOptimization: (seed) => new BayesianOptimization({ seed }),
+  // Initial points in distinct strata of each hyperparameter's range.
+  BayesianOptimizationLHS: (seed) => new BayesianOptimization({ seed, initialDesign: 'latin-hypercube' }),
   // KerasTuner's acquisition: the upper confidence bound, beta 2.6.
   BayesianOptimizationUCB: (seed) => new BayesianOptimization({ seed, acquisition: 'ucb' }),
   ASHA: (seed) => new ASHA({ seed, maxEpochs: EPOCHS, minEpochs: 1, factor: 3 }),
@@ -99,8 +102,9 @@ const ORACLES = {
   RegularizedEvolutionBayesian: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, searcher: 'bayesian' }),
   // Children near their parents (a normal step of 0.15 of each range) instead of fresh draws.
   RegularizedEvolutionLocal: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, mutation: 'local' }),
+  RegularizedEvolutionBayesianLocal: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, searcher: 'bayesian', mutation: 'local' }),
 };
-const ON_REQUEST = ['ASHARandom', 'RegularizedEvolutionBayesian', 'BayesianOptimizationUCB', 'RegularizedEvolutionLocal'];
+const ON_REQUEST = ['ASHARandom', 'RegularizedEvolutionBayesian', 'BayesianOptimizationLHS', 'BayesianOptimizationUCB', 'RegularizedEvolutionLocal', 'RegularizedEvolutionBayesianLocal'];
 const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => !ON_REQUEST.includes(name)).join(',')).split(',');
 for (const name of chosen) {
   if (!(name in ORACLES)) throw new Error(`--oracles: expected names among ${Object.keys(ORACLES).join(', ')}, got '${name}'`);
