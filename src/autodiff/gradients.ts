@@ -8,7 +8,7 @@ import { binaryGrad, reduceGrad, unaryGrad } from '../ops/backward.js';
 import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from '../ops/conv.js';
 import { scaleShift, softmaxGrad } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
-import { gatherGrad, inversePermutation, pad, slice, split, sumToShape, transpose } from '../ops/movement.js';
+import { gatherGrad, inversePermutation, pad, slice, split, sumToShape, transpose, weightedGatherGrad } from '../ops/movement.js';
 import { avgPoolGrad, maxPoolGrad } from '../ops/pool.js';
 import { softmaxCrossEntropy, sparseSoftmaxCrossEntropy, sum } from '../ops/reduce.js';
 import type { FusedAttrs, OpName, TapeEntry } from './tape.js';
@@ -102,6 +102,7 @@ export const GRADIENTS: { [K in OpName]: GradientRule<K> } = {
   concat: ({ inputs, attrs: { axis } }, dy) => split(dy, inputs.map((t) => t.shape[axis]), axis),
   broadcastTo: ({ inputs: [x] }, dy) => [sumToShape(dy, x.shape)],
   gather: ({ inputs: [x, indices], attrs: { axis } }, dy) => [gatherGrad(dy, indices, x.shape, axis), undefined],
+  weightedGather: ({ inputs: [x, indices, weights] }, dy) => [weightedGatherGrad(dy, indices, weights, x.shape), undefined, undefined],
 };
 
 /** Ops whose rule is defined (for the generated docs table and its test). */

@@ -27,6 +27,7 @@ export interface OpAttrs {
   concat: { axis: number };
   broadcastTo: Record<string, never>;
   gather: { axis: number };
+  weightedGather: Record<string, never>;
 }
 
 /**

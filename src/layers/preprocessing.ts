@@ -97,61 +97,70 @@ function sourceIndex(i: number, n: number, mode: FillMode): number {
  */
 type Affine = readonly [number, number, number, number, number, number];
 
+/** The pixel row that (r, col) of image b reads under `mode`, or -1 for the fill value. */
+function sourceRow(b: number, r: number, col: number, h: number, w: number, mode: FillMode): number {
+  const sr = r >= 0 && r < h ? r : sourceIndex(r, h, mode);
+  const sc = col >= 0 && col < w ? col : sourceIndex(col, w, mode);
+  return sr < 0 || sc < 0 ? -1 : (b * h + sr) * w + sc;
+}
+
 /**
- * Images [n, h, w, c] resampled through one affine map per image. A gather from the pixel rows
- * plus one row of fill values, so the gradient reaches `x`. 'nearest' takes the pixel at the
- * rounded point; 'bilinear' weights the four pixels around it. The fill mode applies to each
- * pixel read (as scipy's map_coordinates does), so with 'constant' a point half a pixel outside
- * the image blends the edge with the fill value.
+ * The taps of image b's output pixels under its map m: 1 (nearest) or 4 (bilinear) source rows
+ * and weights each, tap k of pixel p at k * pixels + p. A function of its own, so that V8
+ * optimizes the loop alone (compiled on the stack inside its caller, it was deoptimized at
+ * every call).
+ */
+function imageTaps(
+  m: Affine, b: number, h: number, w: number, mode: FillMode, taps: number, pixels: number, index: Int32Array, weight: Float32Array,
+): void {
+  const m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5];
+  for (let r = 0; r < h; r++) {
+    for (let col = 0; col < w; col++) {
+      const p = (b * h + r) * w + col;
+      const xIn = m0 * col + m1 * r + m2;
+      const yIn = m3 * col + m4 * r + m5;
+      if (taps === 1) {
+        index[p] = sourceRow(b, Math.round(yIn), Math.round(xIn), h, w, mode);
+        weight[p] = 1;
+        continue;
+      }
+      const x0 = Math.floor(xIn);
+      const y0 = Math.floor(yIn);
+      const fx = xIn - x0;
+      const fy = yIn - y0;
+      index[p] = sourceRow(b, y0, x0, h, w, mode);
+      index[pixels + p] = sourceRow(b, y0, x0 + 1, h, w, mode);
+      index[2 * pixels + p] = sourceRow(b, y0 + 1, x0, h, w, mode);
+      index[3 * pixels + p] = sourceRow(b, y0 + 1, x0 + 1, h, w, mode);
+      weight[p] = (1 - fy) * (1 - fx);
+      weight[pixels + p] = (1 - fy) * fx;
+      weight[2 * pixels + p] = fy * (1 - fx);
+      weight[3 * pixels + p] = fy * fx;
+    }
+  }
+}
+
+/**
+ * Images [n, h, w, c] resampled through one affine map per image: one weightedGather over the
+ * pixel rows, so the gradient reaches `x`. 'nearest' takes the pixel at the rounded point;
+ * 'bilinear' weights the four pixels around it. The fill mode applies to each pixel read (as
+ * scipy's map_coordinates does), so with 'constant' a point half a pixel outside the image
+ * blends the edge with the fill value.
  */
 function resampleImages(
   x: Tensor, maps: readonly Affine[], interpolation: Interpolation, fillMode: FillMode, fillValue: number,
 ): Tensor {
   const [n, h, w, c] = x.shape;
   const pixels = n * h * w;
-  const fill = tensor(new Float32Array(c).fill(fillValue), [1, c]);
-  const rows = ops.concat([x.reshape([pixels, c]), fill], 0);
-  // Row `pixels` of `rows` is the fill row.
-  const row = (b: number, r: number, col: number) => {
-    const sr = sourceIndex(r, h, fillMode);
-    const sc = sourceIndex(col, w, fillMode);
-    return sr < 0 || sc < 0 ? pixels : (b * h + sr) * w + sc;
-  };
   const taps = interpolation === 'nearest' ? 1 : 4;
-  const index = Array.from({ length: taps }, () => new Int32Array(pixels));
-  const weight = Array.from({ length: taps }, () => new Float32Array(pixels * c));
-  for (let b = 0; b < n; b++) {
-    const m = maps[b];
-    for (let r = 0; r < h; r++) {
-      for (let col = 0; col < w; col++) {
-        const p = (b * h + r) * w + col;
-        const xIn = m[0] * col + m[1] * r + m[2];
-        const yIn = m[3] * col + m[4] * r + m[5];
-        if (taps === 1) {
-          index[0][p] = row(b, Math.round(yIn), Math.round(xIn));
-          continue;
-        }
-        const x0 = Math.floor(xIn);
-        const y0 = Math.floor(yIn);
-        const fx = xIn - x0;
-        const fy = yIn - y0;
-        index[0][p] = row(b, y0, x0);
-        index[1][p] = row(b, y0, x0 + 1);
-        index[2][p] = row(b, y0 + 1, x0);
-        index[3][p] = row(b, y0 + 1, x0 + 1);
-        for (let q = p * c; q < (p + 1) * c; q++) {
-          weight[0][q] = (1 - fy) * (1 - fx);
-          weight[1][q] = (1 - fy) * fx;
-          weight[2][q] = fy * (1 - fx);
-          weight[3][q] = fy * fx;
-        }
-      }
-    }
-  }
-  const gathered = index.map((ids) => ops.gather(rows, tensor(ids, [pixels], 'int32'), 0));
-  if (taps === 1) return gathered[0].reshape(x.shape);
-  const terms = gathered.map((g, k) => ops.mul(g, tensor(weight[k], [pixels, c])));
-  return terms.reduce((sum, t) => ops.add(sum, t)).reshape(x.shape);
+  // Tap k of output pixel p is entry k * pixels + p; -1 reads the fill value.
+  const index = new Int32Array(taps * pixels);
+  const weight = new Float32Array(taps * pixels);
+  for (let b = 0; b < n; b++) imageTaps(maps[b], b, h, w, fillMode, taps, pixels, index, weight);
+  const sampled = ops.weightedGather(
+    x.reshape([pixels, c]), tensor(index, [taps, pixels], 'int32'), tensor(weight, [taps, pixels]), fillValue,
+  );
+  return sampled.reshape(x.shape);
 }
 
 /**

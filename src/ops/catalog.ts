@@ -86,6 +86,7 @@ export const OP_CATALOG: Record<OpFunctionName, CatalogEntry> = {
   tile: { records: 'composite', gradient: 'reshape + broadcastTo' },
   upSampling2d: { records: 'composite', gradient: 'reshape + broadcastTo' },
   gather: { records: 'gather', gradient: 'dy scatter-added into zeros of x\'s shape (indices may repeat); indices are constants' },
+  weightedGather: { records: 'weightedGather', gradient: 'weights x dy scatter-added into zeros of x\'s shape; indices and weights are constants' },
   oneHot: none('integer input'),
 };
 

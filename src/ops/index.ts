@@ -18,6 +18,6 @@ export {
 export { sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate } from './optim.js';
 export {
   transpose, slice, split, pad, concat, stack, unstack, expandDims, squeeze, broadcastTo, tile,
-  upSampling2d, gather, oneHot,
+  upSampling2d, gather, weightedGather, oneHot,
 } from './movement.js';
 export type { ActivationName } from './activations.js';

@@ -1,4 +1,5 @@
-// Data movement: transpose, slice, concat, pad, broadcast, gather and the ops composed of them.
+// Data movement: transpose, slice, concat, pad, broadcast, gather and the ops composed of them,
+// plus weightedGather (gathered rows in weighted sums, for resampling images).
 //
 // These ops copy values without arithmetic, so they run in TypeScript directly over the heap,
 // with no kernel. Every strided copy goes through one routine, `copyStrided`; each op only
@@ -607,12 +608,12 @@ function gatherView(shape: Shape, axis: number) {
   };
 }
 
-/** A copy of the indices after checking that each is in [0, n). */
-function checkIndices(op: string, indices: Tensor, n: number, what: string): Int32Array {
+/** The indices after checking that each is in [lowest, n). */
+function checkIndices(op: string, indices: Tensor, n: number, what: string, lowest = 0): Int32Array {
   const idx = indices.dataSync() as Int32Array;
   for (let j = 0; j < idx.length; j++) {
-    if (idx[j] < 0 || idx[j] >= n) {
-      fail(op, `expected indices in [0, ${n - 1}] (${what}), got ${idx[j]} at flat index ${j} ` +
+    if (idx[j] < lowest || idx[j] >= n) {
+      fail(op, `expected indices in [${lowest}, ${n - 1}] (${what}), got ${idx[j]} at flat index ${j} ` +
         `of indices of shape ${formatShape(indices.shape)}`);
     }
   }
@@ -639,6 +640,88 @@ export function gatherGrad(dy: Tensor, indices: Tensor, shape: Shape, axis: numb
     for (let j = 0; j < k; j++, src += inner) {
       const dst = base + idx[j] * inner;
       for (let i = 0; i < inner; i++) f[dst + i] += f[src + i];
+    }
+  }
+  return dx;
+}
+
+/**
+ * Weighted sums of rows of x [rows, c]: output row p is the sum over taps k of
+ * weights[k, p] * x[indices[k, p]], an index of -1 standing for a row of `fillValue`. indices
+ * and weights are [taps, points]; the output is [points, c]. This is how images are resampled
+ * through a map (bilinear interpolation takes four taps): one pass instead of a gather, a
+ * product and a sum per tap.
+ *
+ * Each product is rounded to float32 and the terms are added in tap order, each sum rounded,
+ * so the result equals the composition of gather, mul and add.
+ * @example
+ * ```ts
+ * const x = tensor([[1], [3]]);
+ * ops.weightedGather(x, tensor([0, 1, 1, -1], [2, 2], 'int32'), tensor([0.5, 0.25, 0.5, 0.75], [2, 2]), 8).arraySync(); // [[2], [6.75]]
+ * ```
+ */
+export function weightedGather(x: Tensor, indices: Tensor, weights: Tensor, fillValue = 0): Tensor {
+  const op = 'weightedGather';
+  expectTensor(op, 'x', x, 'float32');
+  expectTensor(op, 'indices', indices, 'int32');
+  expectTensor(op, 'weights', weights, 'float32');
+  if (x.rank !== 2) fail(op, `expected x of rank 2 ([rows, channels]), got shape ${formatShape(x.shape)}`);
+  if (indices.rank !== 2) fail(op, `expected indices of rank 2 ([taps, points]), got shape ${formatShape(indices.shape)}`);
+  if (weights.shape.length !== 2 || weights.shape[0] !== indices.shape[0] || weights.shape[1] !== indices.shape[1]) {
+    fail(op, `expected weights of the shape of indices ${formatShape(indices.shape)}, got ${formatShape(weights.shape)}`);
+  }
+  if (!Number.isFinite(fillValue)) fail(op, `expected a finite fillValue, got ${fillValue}`);
+  const backend = sameBackend(op, x, indices, weights);
+  const [rows, c] = x.shape;
+  const [taps, points] = indices.shape;
+  const idx = checkIndices(op, indices, rows, `rows of x of shape ${formatShape(x.shape)}, or -1 for the fill`, -1);
+  const w = weights.dataSync() as Float32Array;
+  const y = output(op, backend, [points, c]);
+  weightedSums(backend.heap.f32, x.ptr >> 2, y.ptr >> 2, c, taps, points, idx, w, Math.fround(fillValue));
+  record('weightedGather', [x, indices, weights], y, {});
+  return y;
+}
+
+/**
+ * weightedGather's loop over the heap (rows of x from element `src`, the output from `dst`). A
+ * function of its own, so that V8 optimizes the loop alone instead of compiling it on the stack
+ * together with the op's bookkeeping, which it then deoptimized at every call.
+ */
+function weightedSums(
+  f: Float32Array, src: number, dst: number, c: number, taps: number, points: number, idx: Int32Array, w: Float32Array, fill: number,
+): void {
+  for (let p = 0; p < points; p++) {
+    for (let i = 0; i < c; i++) {
+      let acc = 0;
+      for (let k = 0, j = p; k < taps; k++, j += points) {
+        const row = idx[j];
+        const term = Math.fround(w[j] * (row < 0 ? fill : f[src + row * c + i]));
+        acc = k === 0 ? term : Math.fround(acc + term);
+      }
+      f[dst + p * c + i] = acc;
+    }
+  }
+}
+
+/** The gradient of weightedGather for x: weights[k, p] * dy[p] added into row indices[k, p]. */
+export function weightedGatherGrad(dy: Tensor, indices: Tensor, weights: Tensor, shape: Shape): Tensor {
+  const op = 'weightedGatherGrad';
+  const backend = sameBackend(op, dy, indices, weights);
+  const [rows, c] = shape;
+  const [taps, points] = indices.shape;
+  const idx = checkIndices(op, indices, rows, `rows of x of shape ${formatShape(shape)}, or -1 for the fill`, -1);
+  const w = weights.dataSync() as Float32Array;
+  const dx = output(op, backend, shape);
+  const f = backend.heap.f32;
+  const start = dx.ptr >> 2;
+  f.fill(0, start, start + dx.size);
+  const g = dy.ptr >> 2;
+  for (let k = 0; k < taps; k++) {
+    for (let p = 0; p < points; p++) {
+      const row = idx[k * points + p];
+      if (row < 0) continue;
+      const weight = w[k * points + p];
+      for (let i = 0; i < c; i++) f[start + row * c + i] += weight * f[g + p * c + i];
     }
   }
   return dx;

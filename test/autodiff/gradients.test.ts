@@ -108,6 +108,12 @@ const CASES: Record<OpName, Case[]> = {
     { name: 'repeated rows', shapes: [[5, 3]], f: (x) => project(ops.gather(x, tensor([4, 0, 4, 2, 4], [5], 'int32'))) },
     { name: 'axis 1, 2d indices', shapes: [[2, 4, 3]], f: (x) => project(ops.gather(x, tensor([3, 0, 3, 1], [2, 2], 'int32'), 1)) },
   ],
+  weightedGather: [
+    {
+      name: 'four taps, repeated rows and the fill', shapes: [[5, 3]],
+      f: (x) => project(ops.weightedGather(x, tensor([4, 0, -1, 2, 4, 1, 0, 3, 4, -1, 2, 2], [4, 3], 'int32'), tensor([0.5, -1.25, 2, 0.75, 0.3, 1, -0.6, 0.2, 1.5, 0.9, -0.4, 0.1], [4, 3]), 0.7)),
+    },
+  ],
 };
 
 function checkCase(op: OpName, c: Case): void {

@@ -95,6 +95,19 @@ const oracle = {
       ...idx.slice(0, axis), get(indices, idx.slice(axis, axis + r)), ...idx.slice(axis + r),
     ]));
   },
+  /** Terms rounded to float32 and summed in tap order, each sum rounded: the op's contract. */
+  weightedGather: (x: Plain, indices: Plain, weights: Plain, fill: number) => {
+    const [taps, points] = indices.shape;
+    return build([points, x.shape[1]], ([p, i]) => {
+      let acc = 0;
+      for (let k = 0; k < taps; k++) {
+        const row = get(indices, [k, p]);
+        const term = Math.fround(get(weights, [k, p]) * (row < 0 ? Math.fround(fill) : get(x, [row, i])));
+        acc = k === 0 ? term : Math.fround(acc + term);
+      }
+      return acc;
+    });
+  },
   oneHot: (indices: Plain, depth: number) =>
     build([...indices.shape, depth], (idx) =>
       (get(indices, idx.slice(0, -1)) === idx[idx.length - 1] ? 1 : 0)),
@@ -229,6 +242,21 @@ for (const dtype of DTYPES) {
   add({ name: `broadcastTo scalar ${dtype}`, dtype, shapes: [[]], run: (x) => ops.broadcastTo(x, [3, 1, 20]), expected: (x) => oracle.broadcastTo(x, [3, 1, 20]) });
   add({ name: `transpose scalar ${dtype}`, dtype, shapes: [[]], run: (x) => ops.transpose(x), expected: (x) => x });
   add({ name: `empty concat part ${dtype}`, dtype, shapes: [[2, 0], [2, 3]], run: (a, b) => ops.concat([a, b], 1), expected: (_, b) => b });
+}
+
+// weightedGather: one, two and four taps (nearest, linear, bilinear), one channel (grey images)
+// and odd channel counts, repeated rows, the fill row (-1) and weights of any sign.
+for (const [xRows, c, taps, points] of [[1, 1, 1, 1], [7, 1, 4, 37], [9, 3, 2, 20], [5, 17, 4, 11], [30, 1, 1, 64]]) {
+  const n = taps * points;
+  const ids = Array.from({ length: n }, (_, j) => (j % 5 === 3 ? -1 : (j * 7 + 3) % xRows));
+  const ws = Array.from({ length: n }, (_, j) => Math.fround(Math.sin(j + 1) * 1.3));
+  const indices: Plain = { shape: [taps, points], data: ids };
+  const weights: Plain = { shape: [taps, points], data: ws };
+  add({
+    name: `weightedGather ${taps} taps of [${xRows}, ${c}] to ${points} points`, dtype: 'float32', shapes: [[xRows, c]],
+    run: (x) => ops.weightedGather(x, tensor(ids, [taps, points], 'int32'), tensor(ws, [taps, points]), -0.3),
+    expected: (x) => oracle.weightedGather(x, indices, weights, -0.3),
+  });
 }
 
 for (const shape of [[5], [2, 3], [1, 1, 4]]) {
@@ -419,6 +447,13 @@ describe('boundary errors name the op, the expectation and the value found', () 
     ['gather', () => ops.gather(tensor([[1], [2]]), tensor([-1], [1], 'int32')), 'kerasm.gather: expected indices in [0, 1] (axis 0 of x of shape [2, 1]), got -1 at flat index 0 of indices of shape [1]'],
     ['gather', () => ops.gather(tensor([[1], [2]]), tensor([0])), 'kerasm.gather: expected indices of dtype int32, got float32'],
     ['gather', () => ops.gather(tensor([[1], [2]]), tensor([0], [1], 'int32'), -3), 'kerasm.gather: expected axis in [-2, 1] for x of shape [2, 1], got -3'],
+    ['weightedGather', () => ops.weightedGather(tensor([1, 2]), tensor([0], [1, 1], 'int32'), tensor([1], [1, 1])), 'kerasm.weightedGather: expected x of rank 2 ([rows, channels]), got shape [2]'],
+    ['weightedGather', () => ops.weightedGather(tensor([[1], [2]]), tensor([0, 1], [2], 'int32'), tensor([1, 1], [2])), 'kerasm.weightedGather: expected indices of rank 2 ([taps, points]), got shape [2]'],
+    ['weightedGather', () => ops.weightedGather(tensor([[1], [2]]), tensor([0, 1], [1, 2], 'int32'), tensor([1, 1], [2, 1])), 'kerasm.weightedGather: expected weights of the shape of indices [1, 2], got [2, 1]'],
+    ['weightedGather', () => ops.weightedGather(tensor([[1], [2]]), tensor([0, 2], [1, 2], 'int32'), tensor([1, 1], [1, 2])), 'kerasm.weightedGather: expected indices in [-1, 1] (rows of x of shape [2, 1], or -1 for the fill), got 2 at flat index 1 of indices of shape [1, 2]'],
+    ['weightedGather', () => ops.weightedGather(tensor([[1], [2]]), tensor([-2, 0], [1, 2], 'int32'), tensor([1, 1], [1, 2])), 'kerasm.weightedGather: expected indices in [-1, 1] (rows of x of shape [2, 1], or -1 for the fill), got -2 at flat index 0 of indices of shape [1, 2]'],
+    ['weightedGather', () => ops.weightedGather(tensor([[1], [2]]), tensor([0], [1, 1]), tensor([1], [1, 1])), 'kerasm.weightedGather: expected indices of dtype int32, got float32'],
+    ['weightedGather', () => ops.weightedGather(tensor([[1], [2]]), tensor([0], [1, 1], 'int32'), tensor([1], [1, 1]), NaN), 'kerasm.weightedGather: expected a finite fillValue, got NaN'],
     ['oneHot', () => ops.oneHot(tensor([0], [1], 'int32'), 0), 'kerasm.oneHot: expected depth to be a positive integer, got 0'],
     ['oneHot', () => ops.oneHot(tensor([0]), 2), 'kerasm.oneHot: expected indices of dtype int32, got float32'],
   ])('%s (case %#)', (_, f, message) => {
