@@ -140,6 +140,14 @@ function imageTaps(
   }
 }
 
+let scratch = { index: new Int32Array(0), weight: new Float32Array(0) };
+
+/** Arrays of `size` taps, from buffers kept between calls (a batch's taps take megabytes). */
+function tapScratch(size: number): { index: Int32Array; weight: Float32Array } {
+  if (scratch.index.length < size) scratch = { index: new Int32Array(size), weight: new Float32Array(size) };
+  return { index: scratch.index.subarray(0, size), weight: scratch.weight.subarray(0, size) };
+}
+
 /**
  * Images [n, h, w, c] resampled through one affine map per image: one weightedGather over the
  * pixel rows, so the gradient reaches `x`. 'nearest' takes the pixel at the rounded point;
@@ -153,9 +161,9 @@ function resampleImages(
   const [n, h, w, c] = x.shape;
   const pixels = n * h * w;
   const taps = interpolation === 'nearest' ? 1 : 4;
-  // Tap k of output pixel p is entry k * pixels + p; -1 reads the fill value.
-  const index = new Int32Array(taps * pixels);
-  const weight = new Float32Array(taps * pixels);
+  // Tap k of output pixel p is entry k * pixels + p; -1 reads the fill value. Every entry is
+  // written below, and tensor() copies them, so the arrays are reused from call to call.
+  const { index, weight } = tapScratch(taps * pixels);
   for (let b = 0; b < n; b++) imageTaps(maps[b], b, h, w, fillMode, taps, pixels, index, weight);
   const sampled = ops.weightedGather(
     x.reshape([pixels, c]), tensor(index, [taps, pixels], 'int32'), tensor(weight, [taps, pixels]), fillValue,

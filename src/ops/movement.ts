@@ -1,8 +1,8 @@
 // Data movement: transpose, slice, concat, pad, broadcast, gather and the ops composed of them,
 // plus weightedGather (gathered rows in weighted sums, for resampling images).
 //
-// These ops copy values without arithmetic, so they run in TypeScript directly over the heap,
-// with no kernel. Every strided copy goes through one routine, `copyStrided`; each op only
+// These ops copy values without arithmetic (weightedGather adds a few products per value), so
+// they run in TypeScript directly over the heap, with no kernel. Every strided copy goes through one routine, `copyStrided`; each op only
 // describes its copy as a shape plus source and destination strides:
 //
 //   op           shape         destination               source strides
@@ -608,16 +608,23 @@ function gatherView(shape: Shape, axis: number) {
   };
 }
 
-/** The indices after checking that each is in [lowest, n). */
-function checkIndices(op: string, indices: Tensor, n: number, what: string, lowest = 0): Int32Array {
-  const idx = indices.dataSync() as Int32Array;
-  for (let j = 0; j < idx.length; j++) {
-    if (idx[j] < lowest || idx[j] >= n) {
-      fail(op, `expected indices in [${lowest}, ${n - 1}] (${what}), got ${idx[j]} at flat index ${j} ` +
+/** A copy of the indices after checking that each is in [0, n). */
+function checkIndices(op: string, indices: Tensor, n: number, what: string): Int32Array {
+  checkIndexRange(op, indices, n, what);
+  return indices.dataSync() as Int32Array;
+}
+
+/** Fails unless every index is in [lowest, n), reading them where they are. */
+function checkIndexRange(op: string, indices: Tensor, n: number, what: string, lowest = 0): void {
+  const v = indices.backend.heap.i32;
+  const start = indices.ptr >> 2;
+  for (let j = 0; j < indices.size; j++) {
+    const i = v[start + j];
+    if (i < lowest || i >= n) {
+      fail(op, `expected indices in [${lowest}, ${n - 1}] (${what}), got ${i} at flat index ${j} ` +
         `of indices of shape ${formatShape(indices.shape)}`);
     }
   }
-  return idx;
 }
 
 /**
@@ -674,28 +681,30 @@ export function weightedGather(x: Tensor, indices: Tensor, weights: Tensor, fill
   const backend = sameBackend(op, x, indices, weights);
   const [rows, c] = x.shape;
   const [taps, points] = indices.shape;
-  const idx = checkIndices(op, indices, rows, `rows of x of shape ${formatShape(x.shape)}, or -1 for the fill`, -1);
-  const w = weights.dataSync() as Float32Array;
+  checkIndexRange(op, indices, rows, `rows of x of shape ${formatShape(x.shape)}, or -1 for the fill`, -1);
   const y = output(op, backend, [points, c]);
-  weightedSums(backend.heap.f32, x.ptr >> 2, y.ptr >> 2, c, taps, points, idx, w, Math.fround(fillValue));
+  // Views are taken after allocating: growing the memory detaches the old ones.
+  const { f32, i32 } = backend.heap;
+  weightedSums(f32, i32, x.ptr >> 2, y.ptr >> 2, indices.ptr >> 2, weights.ptr >> 2, c, taps, points, Math.fround(fillValue));
   record('weightedGather', [x, indices, weights], y, {});
   return y;
 }
 
 /**
- * weightedGather's loop over the heap (rows of x from element `src`, the output from `dst`). A
- * function of its own, so that V8 optimizes the loop alone instead of compiling it on the stack
- * together with the op's bookkeeping, which it then deoptimized at every call.
+ * weightedGather's loop over the heap: rows of x from element `src`, the output from `dst`, the
+ * indices from `idx` (of the i32 view) and the weights from `w`. A function of its own, so that
+ * V8 optimizes the loop alone instead of compiling it on the stack together with the op's
+ * bookkeeping, which it then deoptimized at every call.
  */
 function weightedSums(
-  f: Float32Array, src: number, dst: number, c: number, taps: number, points: number, idx: Int32Array, w: Float32Array, fill: number,
+  f: Float32Array, v: Int32Array, src: number, dst: number, idx: number, w: number, c: number, taps: number, points: number, fill: number,
 ): void {
   for (let p = 0; p < points; p++) {
     for (let i = 0; i < c; i++) {
       let acc = 0;
       for (let k = 0, j = p; k < taps; k++, j += points) {
-        const row = idx[j];
-        const term = Math.fround(w[j] * (row < 0 ? fill : f[src + row * c + i]));
+        const row = v[idx + j];
+        const term = Math.fround(f[w + j] * (row < 0 ? fill : f[src + row * c + i]));
         acc = k === 0 ? term : Math.fround(acc + term);
       }
       f[dst + p * c + i] = acc;
@@ -709,20 +718,20 @@ export function weightedGatherGrad(dy: Tensor, indices: Tensor, weights: Tensor,
   const backend = sameBackend(op, dy, indices, weights);
   const [rows, c] = shape;
   const [taps, points] = indices.shape;
-  const idx = checkIndices(op, indices, rows, `rows of x of shape ${formatShape(shape)}, or -1 for the fill`, -1);
-  const w = weights.dataSync() as Float32Array;
+  checkIndexRange(op, indices, rows, `rows of x of shape ${formatShape(shape)}, or -1 for the fill`, -1);
   const dx = output(op, backend, shape);
-  const f = backend.heap.f32;
+  const { f32: f, i32: v } = backend.heap;
   const start = dx.ptr >> 2;
   f.fill(0, start, start + dx.size);
   const g = dy.ptr >> 2;
-  for (let k = 0; k < taps; k++) {
-    for (let p = 0; p < points; p++) {
-      const row = idx[k * points + p];
-      if (row < 0) continue;
-      const weight = w[k * points + p];
-      for (let i = 0; i < c; i++) f[start + row * c + i] += weight * f[g + p * c + i];
-    }
+  const idx = indices.ptr >> 2;
+  const w = weights.ptr >> 2;
+  for (let j = 0; j < taps * points; j++) {
+    const row = v[idx + j];
+    if (row < 0) continue;
+    const weight = f[w + j];
+    const p = j % points;
+    for (let i = 0; i < c; i++) f[start + row * c + i] += weight * f[g + p * c + i];
   }
   return dx;
 }
