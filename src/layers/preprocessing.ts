@@ -128,10 +128,19 @@ function imageTaps(
       const y0 = Math.floor(yIn);
       const fx = xIn - x0;
       const fy = yIn - y0;
-      index[p] = sourceRow(b, y0, x0, h, w, mode);
-      index[pixels + p] = sourceRow(b, y0, x0 + 1, h, w, mode);
-      index[2 * pixels + p] = sourceRow(b, y0 + 1, x0, h, w, mode);
-      index[3 * pixels + p] = sourceRow(b, y0 + 1, x0 + 1, h, w, mode);
+      if (x0 >= 0 && x0 + 1 < w && y0 >= 0 && y0 + 1 < h) {
+        // All four pixels inside the image, as for most points.
+        const base = (b * h + y0) * w + x0;
+        index[p] = base;
+        index[pixels + p] = base + 1;
+        index[2 * pixels + p] = base + w;
+        index[3 * pixels + p] = base + w + 1;
+      } else {
+        index[p] = sourceRow(b, y0, x0, h, w, mode);
+        index[pixels + p] = sourceRow(b, y0, x0 + 1, h, w, mode);
+        index[2 * pixels + p] = sourceRow(b, y0 + 1, x0, h, w, mode);
+        index[3 * pixels + p] = sourceRow(b, y0 + 1, x0 + 1, h, w, mode);
+      }
       weight[p] = (1 - fy) * (1 - fx);
       weight[pixels + p] = (1 - fy) * fx;
       weight[2 * pixels + p] = fy * (1 - fx);
