@@ -7,8 +7,9 @@
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar);
 //            (ASHARandom, RegularizedEvolutionBayesian, RegularizedEvolutionLocal,
-//            RegularizedEvolutionBayesianLocal, BayesianOptimizationLHS and
-//            BayesianOptimizationUCB, the other searchers and options, run only when named);
+//            RegularizedEvolutionBayesianLocal, BayesianOptimizationLHS, BayesianOptimizationUCB,
+//            BayesianOptimizationInit3, BayesianOptimizationInit5, RegularizedEvolutionPop4 and
+//            RegularizedEvolutionPop5, the other searchers and settings, run only when named);
 //            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
@@ -103,8 +104,17 @@ const ORACLES = {
   // Children near their parents (a normal step of 0.15 of each range) instead of fresh draws.
   RegularizedEvolutionLocal: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, mutation: 'local' }),
   RegularizedEvolutionBayesianLocal: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, searcher: 'bayesian', mutation: 'local' }),
+  // Fewer random points before the Gaussian process than the default one per hyperparameter.
+  BayesianOptimizationInit3: (seed) => new BayesianOptimization({ seed, numInitialPoints: 3 }),
+  BayesianOptimizationInit5: (seed) => new BayesianOptimization({ seed, numInitialPoints: 5 }),
+  // Smaller populations, which start evolving sooner.
+  RegularizedEvolutionPop4: (seed) => new RegularizedEvolution({ seed, populationSize: 4, sampleSize: 2 }),
+  RegularizedEvolutionPop5: (seed) => new RegularizedEvolution({ seed, populationSize: 5, sampleSize: 3 }),
 };
-const ON_REQUEST = ['ASHARandom', 'RegularizedEvolutionBayesian', 'BayesianOptimizationLHS', 'BayesianOptimizationUCB', 'RegularizedEvolutionLocal', 'RegularizedEvolutionBayesianLocal'];
+const ON_REQUEST = [
+  'ASHARandom', 'RegularizedEvolutionBayesian', 'BayesianOptimizationLHS', 'BayesianOptimizationUCB', 'RegularizedEvolutionLocal',
+  'RegularizedEvolutionBayesianLocal', 'BayesianOptimizationInit3', 'BayesianOptimizationInit5', 'RegularizedEvolutionPop4', 'RegularizedEvolutionPop5',
+];
 const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => !ON_REQUEST.includes(name)).join(',')).split(',');
 for (const name of chosen) {
   if (!(name in ORACLES)) throw new Error(`--oracles: expected names among ${Object.keys(ORACLES).join(', ')}, got '${name}'`);
