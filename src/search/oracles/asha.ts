@@ -129,7 +129,7 @@ export class ASHA extends Oracle {
     const bottom = this.completed().filter((t) => this.state.rungOf[t.trialId] === 0);
     if (this.searcher === 'random' || bottom.length < needed || encode(this.space.space, {}).length === 0) return this.sampleUnseen(rng);
     const keys = this.seenKeys();
-    const pending = [...this.running.values()].filter((r) => r.resumedFrom === undefined).map((r) => r.values);
+    const pending = this.pendingValues(true);
     return proposeByAcquisition(
       this.space.space,
       this.observations(bottom),

@@ -112,7 +112,7 @@ export class BayesianOptimization extends Oracle {
     const values = proposeByAcquisition(
       this.space.space,
       this.observations(done),
-      [...this.running.values()].map((r) => r.values),
+      this.pendingValues(),
       rng,
       this.modelArgs(keys, { alpha: this.alpha, candidates: this.candidates, acquisition: this.acquisition }),
     ) ?? this.sampleUnseen(rng);

@@ -160,6 +160,17 @@ export abstract class Oracle {
     };
   }
 
+  /**
+   * The values of the trials running now, which the Gaussian-process searchers count as
+   * observations of the best score so far (the constant liar). `newOnly` leaves out the trials
+   * that continue an earlier trial's model (multi-fidelity promotions), whose values are
+   * observed already.
+   */
+  protected pendingValues(newOnly = false): HPValues[] {
+    const requests = [...this.running.values()];
+    return (newOnly ? requests.filter((r) => r.resumedFrom === undefined) : requests).map((r) => r.values);
+  }
+
   /** Sorts best first. */
   protected byScore(trials: Trial[]): Trial[] {
     return [...trials].sort((a, b) => (this.maximize ? b.score! - a.score! : a.score! - b.score!));

@@ -102,7 +102,7 @@ export class RegularizedEvolution extends Oracle {
     }
     if (children.size > 1) {
       const chosen = bestByAcquisition(
-        this.space.space, this.observations(this.completed()), [...this.running.values()].map((r) => r.values), children.values(), this.modelArgs(keys),
+        this.space.space, this.observations(this.completed()), this.pendingValues(), children.values(), this.modelArgs(keys),
       );
       if (chosen) return { values: chosen };
     }
