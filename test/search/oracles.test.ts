@@ -168,6 +168,37 @@ describe('BayesianOptimization', () => {
     expect(() => new BayesianOptimization({ initialDesign: 'sobol' as 'random' })).toThrow(/expected initialDesign 'random' or 'latin-hypercube', got "sobol"/);
   });
 
+  it("initialDesign 'latin-hypercube' leaves the first trial's strata to it when the space is found while building", () => {
+    // As in a Tuner whose hypermodel registers its hyperparameters while building: the first
+    // trial is proposed in an empty space and runs with the defaults.
+    const n = 6;
+    const define = (hp: HyperParameters) => {
+      hp.float('x', { min: 0, max: 1, default: 0.9 });
+      hp.float('lr', { min: 1e-5, max: 1e-1, sampling: 'log', default: 1e-3 });
+      hp.choice('units', [8, 16, 32, 64, 128, 256], { default: 8 });
+    };
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const oracle = new BayesianOptimization({ seed, numInitialPoints: n, initialDesign: 'latin-hypercube' });
+      const first = oracle.populateSpace('0000');
+      expect(first).toEqual({ values: {} });
+      const defaults = new HyperParameters();
+      define(defaults);
+      oracle.update({ trialId: '0000', hyperparameters: defaults.values, metrics: { score: 0 }, status: 'completed', score: 0, bestStep: 0 });
+      withSpace(oracle, define);
+      const all = [defaults.values];
+      for (let i = 1; i < n; i++) {
+        const trialId = String(i).padStart(4, '0');
+        const { values } = oracle.populateSpace(trialId) as { values: HPValues };
+        oracle.update({ trialId, hyperparameters: values, metrics: { score: 0 }, status: 'completed', score: 0, bestStep: 0 });
+        all.push(values);
+      }
+      const strata = (f: (v: HPValues) => number) => new Set(all.map((v) => Math.min(n - 1, Math.floor(f(v) * n)))).size;
+      expect(strata((v) => v.x as number)).toBe(n);
+      expect(strata((v) => (Math.log10(v.lr as number) + 5) / 4)).toBe(n);
+      expect(new Set(all.map((v) => v.units)).size).toBe(n);
+    }
+  });
+
   it('is deterministic for a seed, and maximises when asked', () => {
     const seq = () => run(withSpace(new BayesianOptimization({ seed: 9, numInitialPoints: 4, candidates: 200 }), space), 10, bowl).map((t) => t.hyperparameters);
     expect(seq()).toEqual(seq());

@@ -6,7 +6,7 @@
 
 import { decode, defaultInitialPoints, encode, GP_ALPHA, GP_CANDIDATES, proposeByAcquisition, type Acquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type TrialRequest } from './oracle.js';
-import { assignActive, fromUnit, type HPValues } from '../hyperparameters.js';
+import { assignActive, fromUnit, toUnit, type HPValues, type HyperParameterSpec } from '../hyperparameters.js';
 
 export interface BayesianOptimizationArgs extends OracleArgs {
   /**
@@ -31,6 +31,19 @@ export interface BayesianOptimizationArgs extends OracleArgs {
   acquisition?: 'ei' | 'ucb';
   /** UCB's weight on the standard deviation (default 2.6, KerasTuner's); larger explores more. */
   beta?: number;
+}
+
+/** Which of n equal strata of the design's unit interval holds the default of `spec`. */
+function defaultStratum(spec: HyperParameterSpec, n: number): number {
+  let u: number;
+  switch (spec.type) {
+    case 'int':
+    case 'float': u = toUnit(spec, spec.default); break;
+    case 'choice': u = (Math.max(0, spec.values.indexOf(spec.default)) + 0.5) / spec.values.length; break;
+    case 'boolean': u = spec.default ? 0.75 : 0.25; break;
+    case 'fixed': u = 0; break;
+  }
+  return Math.min(n - 1, Math.max(0, Math.floor(u * n)));
 }
 
 /**
@@ -77,12 +90,19 @@ export class BayesianOptimization extends Oracle {
     return decode(this.space.space, coords);
   }
 
-  /** n points whose values of each hyperparameter fall in n equal strata of its range, one each. */
+  /**
+   * n points whose values of each hyperparameter fall in n equal strata of its range, one each.
+   * Point 0 lies in the strata of the defaults: a hypermodel that registers its hyperparameters
+   * while it builds has its first trial run with the defaults, before the space is known, and
+   * the design's other points then fill the strata that trial left.
+   */
   private latinHypercube(n: number): HPValues[] {
     const rng = this.rngFor('initial-design');
-    const strata = this.space.space.map(() => {
+    const strata = this.space.space.map((spec) => {
       const order = Int32Array.from({ length: n }, (_, i) => i);
       rng.shuffle(order);
+      const first = order.indexOf(defaultStratum(spec, n));
+      [order[0], order[first]] = [order[first], order[0]];
       return Array.from(order, (k) => (k + rng.uniform()) / n);
     });
     return Array.from({ length: n }, (_, i) => assignActive(this.space.space, (spec, j) => {
