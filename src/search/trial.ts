@@ -205,14 +205,18 @@ export async function runTrial(
 class TrialTimeout extends Error {}
 
 /**
- * Stops training at the first batch that ends past `deadline` (performance.now() time) and
- * remembers where; `check()` then throws a TrialTimeout saying so.
+ * Stops training at the first batch that ends at or past `at` on `clock`, and remembers where.
+ * Both the trial's own timeout and the search's budget stop a trial this way.
  */
-class DeadlineCallback extends Callback {
+class ClockStop extends Callback {
   private epoch = 0;
-  private stoppedAt: { epoch: number; batch: number } | null = null;
-  constructor(private readonly deadline: number, private readonly seconds: number) {
+  stoppedAt: { epoch: number; batch: number } | null = null;
+  constructor(private readonly at: number, private readonly clock: () => number) {
     super();
+  }
+
+  passed(): boolean {
+    return this.clock() >= this.at;
   }
 
   override onEpochBegin(epoch: number): void {
@@ -220,10 +224,17 @@ class DeadlineCallback extends Callback {
   }
 
   override onBatchEnd(batch: number): void {
-    if (this.stoppedAt === null && performance.now() > this.deadline) {
+    if (this.stoppedAt === null && this.passed()) {
       this.stoppedAt = { epoch: this.epoch, batch };
       this.model!.stopTraining = true;
     }
+  }
+}
+
+/** trialTimeout (performance.now() time): `check()` throws a TrialTimeout once it has passed. */
+class TrialDeadline extends ClockStop {
+  constructor(private readonly seconds: number) {
+    super(performance.now() + seconds * 1000, () => performance.now());
   }
 
   /** Throws if training was stopped, or, given the execution about to start, if time is up. */
@@ -231,27 +242,8 @@ class DeadlineCallback extends Callback {
     if (this.stoppedAt) {
       throw new TrialTimeout(`the trial ran past trialTimeout ${this.seconds} s: training stopped after batch ${this.stoppedAt.batch} of epoch ${this.stoppedAt.epoch}`);
     }
-    if (next && performance.now() > this.deadline) {
+    if (next && this.passed()) {
       throw new TrialTimeout(`the trial ran past trialTimeout ${this.seconds} s before execution ${next.execution} of ${next.of}`);
-    }
-  }
-}
-
-/** Stops training at the first batch that ends past `stopAt` (Date.now() time). */
-class BudgetStop extends Callback {
-  stopped = false;
-  constructor(private readonly stopAt: number) {
-    super();
-  }
-
-  passed(): boolean {
-    return Date.now() >= this.stopAt;
-  }
-
-  override onBatchEnd(): void {
-    if (this.passed()) {
-      this.stopped = true;
-      this.model!.stopTraining = true;
     }
   }
 }
@@ -264,8 +256,9 @@ async function execute(
   const primary = settings.objectives[0];
   const sign = primary.direction === 'max' ? 1 : -1;
   const runs: { metrics: Record<string, number>; bestStep: number; weights: Float32Array[]; model: Model }[] = [];
-  const deadline = settings.trialTimeout === undefined ? null : new DeadlineCallback(performance.now() + settings.trialTimeout * 1000, settings.trialTimeout);
-  const budget = settings.stopAt === undefined ? null : new BudgetStop(settings.stopAt);
+  const deadline = settings.trialTimeout === undefined ? null : new TrialDeadline(settings.trialTimeout);
+  // The search's budget, on Date.now(), the clock every thread shares (see TrialSettings.stopAt).
+  const budget = settings.stopAt === undefined ? null : new ClockStop(settings.stopAt, Date.now);
   for (let e = 0; e < settings.executionsPerTrial; e++) {
     // Past the search's budget, the executions done so far make the trial.
     if (e > 0 && budget?.passed()) {
@@ -312,7 +305,7 @@ async function execute(
     args.callbacks = [...(fitArgs.callbacks ?? []), snapshot, ...(deadline ? [deadline] : []), ...(budget ? [budget] : [])];
     const history = hypermodel.fit ? await hypermodel.fit(hp, model, x, y, args) : await model.fit(x, y, args);
     deadline?.check();
-    if (budget?.stopped) outcome.cutShort = true;
+    if (budget?.stoppedAt) outcome.cutShort = true;
     checkHistory(history, settings.objectives);
     if (best === null) {
       throw new Error(`objective '${primary.name}' was never finite: ${JSON.stringify(history.history[primary.name])}`);
