@@ -14,7 +14,7 @@
 // data, importing the hypermodel. It is not a kernel workload: the harness's repetition and
 // CPU-time machinery do not apply, so run.mjs runs it through runSearchWorkload below.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadMnist, oneHot } from '../../examples/data/mnist.mjs';
 import { table } from '../lib/report.mjs';
@@ -70,24 +70,23 @@ async function runSearch(api, workers, config) {
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000, trials: tuner.trials, stats: tuner.workerStats };
 }
 
-/** One search in a new Node process with the engine's kernel flavor. */
+/**
+ * One search in a new Node process with the engine's kernel flavor; resolves to its result.
+ * Its stderr passes through.
+ */
 function timedSearch(flavor, workers, config) {
-  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify({ flavor, workers, config })], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify({ flavor, workers, config })], {
+      encoding: 'utf8', maxBuffer: 64 << 20,
+    }, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
+    child.stderr.pipe(process.stderr);
   });
-  return JSON.parse(out);
 }
 
 /** Two one-worker searches in two processes started together; the wall time of the later one. */
 async function sideBySide(flavor, config) {
-  const one = () => new Promise((resolve, reject) => {
-    execFile(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify({ flavor, workers: 1, config })], {
-      encoding: 'utf8', maxBuffer: 64 << 20,
-    }, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
-  });
-  const pair = await Promise.all([one(), one()]);
-  const ms = Math.max(...pair.map((r) => r.ms));
-  return { ms, cpuMs: pair[0].cpuMs + pair[1].cpuMs, trials: pair[0].trials, each: pair.map((r) => r.ms) };
+  const pair = await Promise.all([timedSearch(flavor, 1, config), timedSearch(flavor, 1, config)]);
+  return { ms: Math.max(...pair.map((r) => r.ms)), cpuMs: pair[0].cpuMs + pair[1].cpuMs, trials: pair[0].trials };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -102,7 +101,7 @@ export async function runSearchWorkload(workload, engine) {
   const runs = { 1: [], 2: [], pair: [] };
   for (let round = 0; round < config.rounds; round++) {
     // In turns, so that a change in the machine's load hits every configuration alike.
-    for (const workers of [1, 2]) runs[workers].push(timedSearch(flavor, workers, config));
+    for (const workers of [1, 2]) runs[workers].push(await timedSearch(flavor, workers, config));
     runs.pair.push(await sideBySide(flavor, config));
   }
   const check12 = compareTrials(runs[1][0].trials, runs[2][0].trials);
