@@ -2,8 +2,9 @@
 // plus weightedGather (gathered rows in weighted sums, for resampling images).
 //
 // These ops copy values without arithmetic (weightedGather adds a few products per value), so
-// they run in TypeScript directly over the heap, with no kernel. Every strided copy goes through one routine, `copyStrided`; each op only
-// describes its copy as a shape plus source and destination strides:
+// they run in TypeScript directly over the heap, with no kernel. Every strided copy goes through
+// one routine, `copyStrided`; each op only describes its copy as a shape plus source and
+// destination strides:
 //
 //   op           shape         destination               source strides
 //   transpose    y.shape       y, dense                  x's strides, permuted
@@ -712,13 +713,15 @@ function weightedSums(
   }
 }
 
-/** The gradient of weightedGather for x: weights[k, p] * dy[p] added into row indices[k, p]. */
+/**
+ * The gradient of weightedGather for x: weights[k, p] * dy[p] added into row indices[k, p].
+ * Called by the gradient rule with the op's own inputs, whose indices the op has checked.
+ */
 export function weightedGatherGrad(dy: Tensor, indices: Tensor, weights: Tensor, shape: Shape): Tensor {
   const op = 'weightedGatherGrad';
   const backend = sameBackend(op, dy, indices, weights);
-  const [rows, c] = shape;
+  const c = shape[1];
   const [taps, points] = indices.shape;
-  checkIndexRange(op, indices, rows, `rows of x of shape ${formatShape(shape)}, or -1 for the fill`, -1);
   const dx = output(op, backend, shape);
   const { f32: f, i32: v } = backend.heap;
   const start = dx.ptr >> 2;
