@@ -83,6 +83,23 @@ describe('oracles with trials running at once', () => {
     expect(answers.at(-1)).toBe('exhausted');
   });
 
+  it('the constant liar counts every running trial, or only the new configurations', () => {
+    class Probe extends ASHA {
+      pending(newOnly?: boolean): HPValues[] {
+        return this.pendingValues(newOnly);
+      }
+    }
+    const oracle = new Probe({ seed: 1, maxEpochs: 9 });
+    oracle.markRunning('0000', { values: { a: 1 }, epochs: 1 });
+    oracle.markRunning('0001', { values: { a: 2 }, epochs: 3, initialEpoch: 1, resumedFrom: '0000' });
+    oracle.markRunning('0002', { values: { a: 3 }, epochs: 1 });
+    expect(oracle.pending()).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+    // A promotion continues a configuration already observed at a lower rung.
+    expect(oracle.pending(true)).toEqual([{ a: 1 }, { a: 3 }]);
+    report(oracle, '0000', { values: { a: 1 } }, 0.5);
+    expect(oracle.pending(true)).toEqual([{ a: 3 }]);
+  });
+
   it('RegularizedEvolution and BayesianOptimization propose no duplicates of running trials', () => {
     const space = (hp: HyperParameters) => {
       hp.int('a', { min: 0, max: 6 });
