@@ -9,7 +9,8 @@
 //            (ASHARandom, RegularizedEvolutionBayesian, RegularizedEvolutionLocal,
 //            RegularizedEvolutionBayesianLocal, BayesianOptimizationLHS, BayesianOptimizationUCB,
 //            BayesianOptimizationInit3, BayesianOptimizationInit5, RegularizedEvolutionPop4 and
-//            RegularizedEvolutionPop5, the other searchers and settings, run only when named);
+//            RegularizedEvolutionPop5, BayesianOptimizationMedian, RegularizedEvolutionMedian and
+//            RandomSearchMedian, the other searchers and settings, run only when named);
 //            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
@@ -110,10 +111,15 @@ const ORACLES = {
   // Smaller populations, which start evolving sooner.
   RegularizedEvolutionPop4: (seed) => new RegularizedEvolution({ seed, populationSize: 4, sampleSize: 2 }),
   RegularizedEvolutionPop5: (seed) => new RegularizedEvolution({ seed, populationSize: 5, sampleSize: 3 }),
+  // The median stopping rule: a trial worse than the median of the others' running means stops.
+  BayesianOptimizationMedian: (seed) => new BayesianOptimization({ seed, medianStopping: true }),
+  RegularizedEvolutionMedian: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, medianStopping: true }),
+  RandomSearchMedian: (seed) => new RandomSearch({ seed, medianStopping: true }),
 };
 const ON_REQUEST = [
   'ASHARandom', 'RegularizedEvolutionBayesian', 'BayesianOptimizationLHS', 'BayesianOptimizationUCB', 'RegularizedEvolutionLocal',
   'RegularizedEvolutionBayesianLocal', 'BayesianOptimizationInit3', 'BayesianOptimizationInit5', 'RegularizedEvolutionPop4', 'RegularizedEvolutionPop5',
+  'BayesianOptimizationMedian', 'RegularizedEvolutionMedian', 'RandomSearchMedian',
 ];
 const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => !ON_REQUEST.includes(name)).join(',')).split(',');
 for (const name of chosen) {
@@ -137,7 +143,8 @@ async function oracles() {
       const budget = TRIALS * EPOCHS;
       const tuner = new Tuner({ hypermodel: SPACES[space], oracle: make(seed), objective: 'val_accuracy', maxTrials: 20 * TRIALS, seed, verbose: 0 });
       for await (const trial of tuner.searchIterator(x, y, { epochs: EPOCHS, batchSize: 64, validationData: val, verbose: 0 })) {
-        const trained = trial.epochs !== undefined ? trial.epochs - (trial.initialEpoch ?? 0) : EPOCHS;
+        // The epochs this trial trained: its curve has one value per epoch.
+        const trained = trial.curve ? trial.curve.length : trial.epochs !== undefined ? trial.epochs - (trial.initialEpoch ?? 0) : EPOCHS;
         spent += trial.status === 'completed' || trial.status === 'failed' ? trained : 0;
         if (trial.status === 'completed') best = Math.max(best, trial.metrics.val_accuracy);
         curve.push([spent, best]);

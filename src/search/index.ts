@@ -4,7 +4,7 @@ export {
   HyperParameters, type HPValue, type HPValues, type HyperParameterSpec, type HyperParametersJSON,
   type Condition, type RangeOptions, type Sampling,
 } from './hyperparameters.js';
-export { Oracle, type Trial, type TrialRequest, type TrialStatus, type OracleArgs, type OracleState } from './oracles/oracle.js';
+export { Oracle, type Trial, type TrialRequest, type TrialStatus, type OracleArgs, type OracleState, type MedianStoppingArgs } from './oracles/oracle.js';
 export { RandomSearch } from './oracles/random_search.js';
 export { GridSearch, type GridSearchArgs } from './oracles/grid_search.js';
 export { BayesianOptimization, type BayesianOptimizationArgs } from './oracles/bayesian.js';

@@ -146,6 +146,10 @@ export interface TrialOutcome {
   timedOut?: boolean;
   /** The search's time budget stopped training before its last epoch (see TrialSettings.stopAt). */
   cutShort?: boolean;
+  /** The first objective per epoch trained (see Trial.curve). */
+  curve?: (number | null)[];
+  /** The median stopping rule (TrialRequest.stopIfWorse) ended training early. */
+  stoppedEarly?: boolean;
   metrics: Record<string, number>;
   score: number | null;
   bestStep: number | null;
@@ -255,7 +259,8 @@ async function execute(
   const { request } = task;
   const primary = settings.objectives[0];
   const sign = primary.direction === 'max' ? 1 : -1;
-  const runs: { metrics: Record<string, number>; bestStep: number; weights: Float32Array[]; model: Model }[] = [];
+  const measured = (MEASURED_OBJECTIVES as readonly string[]).includes(primary.name);
+  const runs: { metrics: Record<string, number>; bestStep: number; weights: Float32Array[]; model: Model; curve: (number | null)[] }[] = [];
   const deadline = settings.trialTimeout === undefined ? null : new TrialDeadline(settings.trialTimeout);
   // The search's budget, on Date.now(), the clock every thread shares (see TrialSettings.stopAt).
   const budget = settings.stopAt === undefined ? null : new ClockStop(settings.stopAt, Date.now);
@@ -289,8 +294,10 @@ async function execute(
     };
     // The weights at the scored epoch, which are the ones kept and resumed from.
     // A measured primary objective ('params', 'latency') does not change with epochs: the last one is kept.
-    const measured = (MEASURED_OBJECTIVES as readonly string[]).includes(primary.name);
     let best: { value: number; step: number; logs: Logs; weights: Float32Array[] } | null = null;
+    // The objective after each epoch, and the median stopping rule's check against it.
+    const curve: (number | null)[] = [];
+    let stopped = false;
     const snapshot = new (class extends Callback {
       override onEpochEnd(epoch: number, logs: Logs = {}) {
         if (measured) {
@@ -298,8 +305,14 @@ async function execute(
           return;
         }
         const value = logs[primary.name];
-        if (value === undefined || !Number.isFinite(value)) return;
-        if (best === null || sign * (value - best.value) > 0) best = { value, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
+        const finite = value !== undefined && Number.isFinite(value);
+        curve.push(finite ? value : null);
+        if (finite && (best === null || sign * (value - best.value) > 0)) best = { value, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
+        const threshold = request.stopIfWorse?.[curve.length - 1];
+        if (threshold != null && (best === null || sign * (best.value - threshold) < 0)) {
+          stopped = true;
+          model.stopTraining = true;
+        }
       }
     })();
     args.callbacks = [...(fitArgs.callbacks ?? []), snapshot, ...(deadline ? [deadline] : []), ...(budget ? [budget] : [])];
@@ -314,18 +327,33 @@ async function execute(
     model.setWeights(found.weights);
     const metrics: Record<string, number> = { ...found.logs, params };
     if (settings.objectives.some((o) => o.name === 'latency')) metrics.latency = measureLatency(model, x);
-    runs.push({ metrics, bestStep: found.step, weights: found.weights, model });
+    runs.push({ metrics, bestStep: found.step, weights: found.weights, model, curve });
+    // A setting the rule stopped once is not worth the other executions.
+    if (stopped) {
+      outcome.stoppedEarly = true;
+      break;
+    }
   }
   // The mean over executions of every metric; the weights and step of the best execution.
   const metrics: Record<string, number> = {};
   for (const key of Object.keys(runs[0].metrics)) metrics[key] = runs.reduce((s, r) => s + r.metrics[key], 0) / runs.length;
   const bestRun = runs.reduce((a, b) => (sign * (b.metrics[primary.name] - a.metrics[primary.name]) > 0 ? b : a));
   outcome.metrics = metrics;
+  if (!measured) outcome.curve = meanCurve(runs.map((r) => r.curve));
   outcome.score = metrics[primary.name];
   outcome.bestStep = bestRun.bestStep;
   outcome.status = 'completed';
   outcome.weights = bestRun.weights;
   outcome.model = bestRun.model;
+}
+
+/** Epoch by epoch, the mean over the executions that trained that epoch (null if any was not finite). */
+function meanCurve(curves: (number | null)[][]): (number | null)[] {
+  const length = Math.max(...curves.map((c) => c.length));
+  return Array.from({ length }, (_, i) => {
+    const values = curves.filter((c) => c.length > i).map((c) => c[i]);
+    return values.includes(null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+  });
 }
 
 /** A non-finite loss fails the trial; an objective missing from the History ends the search. */

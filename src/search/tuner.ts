@@ -389,7 +389,8 @@ export class Tuner {
     const lines = ['Results summary', `Objective: ${objectives}`, `Showing ${best.length} best trials`];
     for (const t of best) {
       lines.push('');
-      lines.push(`Trial ${t.trialId}: score ${t.score!.toPrecision(5)} at epoch ${t.bestStep}${t.cutShort ? ' (cut short by the time budget)' : ''}`);
+      lines.push(`Trial ${t.trialId}: score ${t.score!.toPrecision(5)} at epoch ${t.bestStep}${t.cutShort ? ' (cut short by the time budget)' : ''}` +
+        (t.stoppedEarly ? ` (stopped by the median rule after ${epochsText(t.curve?.length ?? 0)})` : ''));
       for (const [k, v] of Object.entries(t.hyperparameters)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
       const others = this.objectives.slice(1).map((o) => `${o.name} ${t.metrics[o.name]?.toPrecision(5)}`);
       if (others.length) lines.push(`  also: ${others.join(', ')}`);
@@ -506,6 +507,8 @@ export class Tuner {
         ...(attempt > 0 ? { retries: attempt } : {}),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
         ...(outcome.cutShort ? { cutShort: true } : {}),
+        ...(outcome.curve ? { curve: outcome.curve } : {}),
+        ...(outcome.stoppedEarly ? { stoppedEarly: true } : {}),
       };
       if (outcome.status !== 'failed' || outcome.timedOut) break;
     }
@@ -640,3 +643,7 @@ export class Tuner {
   }
 }
 
+/** '1 epoch', '3 epochs'. */
+function epochsText(n: number): string {
+  return `${n} epoch${n === 1 ? '' : 's'}`;
+}

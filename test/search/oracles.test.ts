@@ -415,3 +415,53 @@ describe('ASHA', () => {
     expect(() => new ASHA({ maxEpochs: 9, numInitialPoints: 0 })).toThrow(/expected numInitialPoints to be a positive integer, got 0/);
   });
 });
+
+describe('the median stopping rule', () => {
+  /** Reports a completed trial with this curve (one objective value per epoch). */
+  const report = (oracle: Oracle, trialId: string, curve: (number | null)[]) => {
+    const request = oracle.populateSpace(trialId);
+    if (typeof request === 'string') throw new Error(request);
+    const score = Math.max(...curve.map((v) => v ?? -Infinity));
+    oracle.update({ trialId, hyperparameters: request.values, metrics: {}, status: 'completed', score, bestStep: 0, curve });
+    return request;
+  };
+  const lr = (hp: HyperParameters) => hp.float('lr', { min: 1e-4, max: 1, sampling: 'log' });
+
+  it('stops below the median of the reported trials\' running means, once minSamples trials reached an epoch', () => {
+    const oracle = withSpace(new RandomSearch({ seed: 1, medianStopping: true }), lr, true);
+    // No thresholds until 3 trials (minSamples) have curves.
+    expect(report(oracle, '0000', [0.1, 0.2, 0.3]).stopIfWorse).toBeUndefined();
+    expect(report(oracle, '0001', [0.3, 0.5, 0.6]).stopIfWorse).toBeUndefined();
+    expect(report(oracle, '0002', [0.5, 0.5, 0.5]).stopIfWorse).toBeUndefined();
+    // Running means: epoch 0 {0.1, 0.3, 0.5}, epoch 1 {0.15, 0.4, 0.5}, epoch 2 {0.2, 0.4667, 0.5}.
+    const third = report(oracle, '0003', [0.9]);
+    expect(third.stopIfWorse!.map((v) => +v!.toFixed(4))).toEqual([0.3, 0.4, 0.4667]);
+    // A trial stopped after one epoch counts at that epoch only: {0.1, 0.3, 0.5, 0.9} has median 0.4.
+    const fourth = oracle.populateSpace('0004');
+    if (typeof fourth === 'string') throw new Error(fourth);
+    expect(fourth.stopIfWorse!.map((v) => +v!.toFixed(4))).toEqual([0.4, 0.4, 0.4667]);
+  });
+
+  it('works in the objective\'s direction, counts a missing value as the worst, and waits gracePeriod epochs', () => {
+    const oracle = withSpace(new BayesianOptimization({ seed: 2, medianStopping: { gracePeriod: 2, minSamples: 2 } }), lr, false);
+    report(oracle, '0000', [2.0, 1.0]);
+    report(oracle, '0001', [1.0, 0.5]);
+    // Losses: running means at epoch 1 are 1.5 and 0.75, median 1.125; epoch 0 is within the grace period.
+    expect(report(oracle, '0002', [null, 3]).stopIfWorse).toEqual([null, 1.125]);
+    // The third curve's missing first value makes its running mean the worst (a loss of +Infinity).
+    const next = oracle.populateSpace('0003');
+    if (typeof next === 'string') throw new Error(next);
+    expect(next.stopIfWorse).toEqual([null, 1.5]);
+  });
+
+  it('is off by default, and refused by the oracles that stop trials themselves', () => {
+    const oracle = withSpace(new RandomSearch({ seed: 1 }), lr, true);
+    for (let i = 0; i < 5; i++) expect(report(oracle, `000${i}`, [0.5, 0.6]).stopIfWorse).toBeUndefined();
+    expect(() => new ASHA({ maxEpochs: 9, medianStopping: true })).toThrow('kerasm.ASHA: medianStopping is for oracles that train every trial to the end');
+    expect(() => new Hyperband({ maxEpochs: 9, medianStopping: true })).toThrow('kerasm.Hyperband: medianStopping is for oracles that train every trial to the end');
+    expect(() => new RandomSearch({ medianStopping: { gracePeriod: 0 } })).toThrow('kerasm.RandomSearch: expected medianStopping.gracePeriod to be an integer >= 1, got 0');
+    expect(() => new RegularizedEvolution({ medianStopping: { minSamples: 1.5 } })).toThrow('kerasm.RegularizedEvolution: expected medianStopping.minSamples to be an integer >= 1, got 1.5');
+    expect(() => new GridSearch({ medianStopping: 'yes' as never })).toThrow('kerasm.GridSearch: expected medianStopping to be true, false or { gracePeriod, minSamples }, got "yes"');
+  });
+});
+

@@ -131,6 +131,18 @@ describe('a search with trials in worker_threads', () => {
     parallel.trials.forEach((t, i) => expect(t.score!).toBeCloseTo(serial.trials[i].score!, 4));
   });
 
+  it('stops a trial in a worker by the median rule the tuner sent with it', async () => {
+    // Learning rate 0 never learns; it is the fifth trial, proposed once three have reported.
+    const tuner = new k.Tuner({
+      hypermodel: { module: HYPERMODEL, exportName: 'classifier', config: { rates: [0.5, 0.3, 0.4, 0.2, 0] } },
+      oracle: new k.GridSearch({ medianStopping: true }), objective: 'val_loss', maxTrials: 5, seed: 1, workers: 2,
+    });
+    await tuner.search(x, y, { epochs: 5, batchSize: 16, validationSplit: 0.25 });
+    expect(tuner.trials.map((t) => t.hyperparameters.lr)).toEqual([0.5, 0.3, 0.4, 0.2, 0]);
+    expect(tuner.trials.map((t) => t.curve!.length)).toEqual([5, 5, 5, 5, 1]);
+    expect(tuner.trials[4].stoppedEarly).toBe(true);
+  });
+
   it('runs again, after an interruption, only the trials that were in flight', async () => {
     const args = { hypermodel: { module: HYPERMODEL, exportName: 'classifier' }, objective: 'val_loss', maxTrials: 5, seed: 9, workers: 2, directory: dir, projectName: 'cut' };
     const first = new k.Tuner({ ...args, oracle: new k.RandomSearch() });

@@ -212,6 +212,27 @@ describe('Tuner', () => {
     expect(best.evaluate(val(x), val(y), { batchSize: 16 }).loss).toBeCloseTo(trial.score!, 5);
   });
 
+  it('stops a trial by the median rule after the epoch where it falls below the others, and records every curve', async () => {
+    // Learning rate 0 never learns: its validation loss stays where it starts, above the
+    // running means of the three trials before it.
+    const rates = (hp: HyperParameters) => {
+      const model = new Sequential([new Dense({ units: 4, activation: 'tanh', inputShape: [4] }), new Dense({ units: 1, activation: 'sigmoid' })]);
+      model.compile({ optimizer: new SGD({ learningRate: hp.choice('lr', [0.5, 0.3, 0.4, 0]) }), loss: 'binary_crossentropy' });
+      return model;
+    };
+    const tuner = new Tuner({ hypermodel: rates, oracle: new GridSearch({ medianStopping: true }), objective: 'val_loss', maxTrials: 4, seed: 1 });
+    await tuner.search(x, y, { epochs: 5, batchSize: 16, validationSplit: 0.25 });
+    expect(tuner.trials.map((t) => t.hyperparameters.lr)).toEqual([0.5, 0.3, 0.4, 0]);
+    expect(tuner.trials.map((t) => t.curve!.length)).toEqual([5, 5, 5, 1]);
+    expect(tuner.trials.map((t) => t.stoppedEarly)).toEqual([undefined, undefined, undefined, true]);
+    const stopped = tuner.trials[3];
+    expect(stopped.status).toBe('completed');
+    expect(stopped.score).toBe(stopped.curve![0]);
+    for (const t of tuner.trials) expect(t.score).toBe(Math.min(...t.curve!));
+    expect(tuner.resultsSummary(4)).toContain('Trial 0003: score');
+    expect(tuner.resultsSummary(4)).toContain('(stopped by the median rule after 1 epoch)');
+  });
+
   it('continues promoted Hyperband trials from the weights of the trial they come from', async () => {
     const fits: { initialEpoch: number; epochs: number; start: Float32Array; end: Float32Array }[] = [];
     const tuner = new Tuner({

@@ -66,6 +66,7 @@ export class ASHA extends Oracle {
     super(args);
     const min = args.minEpochs ?? 1;
     this.factor = args.factor ?? 3;
+    if (this.medianStopping) throw new Error('kerasm.ASHA: medianStopping is for oracles that train every trial to the end; ASHA already stops trials at its rungs');
     if (!Number.isInteger(args.maxEpochs) || args.maxEpochs < 1) throw new Error(`kerasm.ASHA: expected maxEpochs to be a positive integer, got ${args.maxEpochs}`);
     if (!Number.isInteger(min) || min < 1 || min > args.maxEpochs) throw new Error(`kerasm.ASHA: expected minEpochs an integer in [1, maxEpochs ${args.maxEpochs}], got ${min}`);
     if (!(this.factor >= 2)) throw new Error(`kerasm.ASHA: expected factor >= 2, got ${this.factor}`);

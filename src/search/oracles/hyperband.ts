@@ -50,6 +50,7 @@ export class Hyperband extends Oracle {
     this.maxEpochs = args.maxEpochs;
     this.factor = args.factor ?? 3;
     this.hyperbandIterations = args.hyperbandIterations ?? 1;
+    if (this.medianStopping) throw new Error('kerasm.Hyperband: medianStopping is for oracles that train every trial to the end; Hyperband already stops trials at the end of its rounds');
     if (!Number.isInteger(this.maxEpochs) || this.maxEpochs < 1) throw new Error(`kerasm.Hyperband: expected maxEpochs to be a positive integer, got ${this.maxEpochs}`);
     if (!(this.factor >= 2)) throw new Error(`kerasm.Hyperband: expected factor >= 2, got ${this.factor}`);
     this.state = { iteration: 0, bracket: this.numBrackets - 1, round: 0, rounds: [[]] };

@@ -39,6 +39,13 @@ export interface Trial {
    * that of its best epoch so far (which may be the epoch cut short).
    */
   cutShort?: boolean;
+  /**
+   * The first objective after each epoch this trial trained (averaged over executions; null
+   * where it was not finite). Absent for a measured objective ('params', 'latency').
+   */
+  curve?: (number | null)[];
+  /** The median stopping rule ended this trial's training after curve.length epochs. */
+  stoppedEarly?: boolean;
 }
 
 /** What an oracle asks the tuner to run next. */
@@ -47,6 +54,12 @@ export interface TrialRequest {
   epochs?: number;
   initialEpoch?: number;
   resumedFrom?: string;
+  /**
+   * The median stopping rule's thresholds, in the objective's own units: training stops after
+   * the epoch at index i (counting the epochs this trial trains, from 0) when the trial's best
+   * value so far is worse than stopIfWorse[i]. null: no rule at that epoch.
+   */
+  stopIfWorse?: (number | null)[];
 }
 
 export type OracleState = Record<string, unknown>;
@@ -56,6 +69,22 @@ export interface OracleArgs {
   seed?: number;
   /** Random proposals that may repeat an earlier trial before the oracle gives up. */
   maxCollisions?: number;
+  /**
+   * The median stopping rule (Golovin et al., "Google Vizier", KDD 2017, section 3.2.1): a
+   * trial stops after an epoch when its best value so far is worse than the median, over the
+   * trials reported so far that trained that many epochs, of their running means up to that
+   * epoch. It saves the epochs of settings that train poorly. `true` takes the defaults below.
+   * Only for oracles that train every trial to the end: ASHA and Hyperband stop trials by their
+   * own rungs and refuse it.
+   */
+  medianStopping?: boolean | MedianStoppingArgs;
+}
+
+export interface MedianStoppingArgs {
+  /** Epochs every trial trains before the rule may stop it (default 1). */
+  gracePeriod?: number;
+  /** Trials that must have reached an epoch before the rule applies at it (default 3). */
+  minSamples?: number;
 }
 
 export abstract class Oracle {
@@ -67,6 +96,8 @@ export abstract class Oracle {
   maximize = false;
   seed: number | undefined;
   protected readonly maxCollisions: number;
+  /** The median stopping rule's settings, or null when it is off. */
+  readonly medianStopping: Required<MedianStoppingArgs> | null;
   /** Every trial reported so far, by id. */
   protected readonly trials = new Map<string, Trial>();
   /** Trials proposed and not reported yet, by id. */
@@ -79,6 +110,7 @@ export abstract class Oracle {
   constructor(args: OracleArgs = {}) {
     this.seed = args.seed;
     this.maxCollisions = args.maxCollisions ?? 50;
+    this.medianStopping = medianStoppingOf(args.medianStopping, new.target.name);
   }
 
   /**
@@ -90,8 +122,40 @@ export abstract class Oracle {
     const warm = this.warmStart(this.trials.size + this.running.size);
     const proposal = warm && !this.seen(warm.values) ? warm : this.propose(trialId);
     if (proposal === 'exhausted' && this.running.size > 0) return 'wait';
-    if (typeof proposal === 'object') this.running.set(trialId, structuredClone(proposal));
+    if (typeof proposal === 'object') {
+      const thresholds = proposal.epochs === undefined ? this.stoppingThresholds() : null;
+      if (thresholds) proposal.stopIfWorse = thresholds;
+      this.running.set(trialId, structuredClone(proposal));
+    }
     return proposal;
+  }
+
+  /**
+   * The median stopping rule's thresholds for a trial proposed now (see
+   * OracleArgs.medianStopping), or null when the rule is off or has too few curves yet. Every
+   * reported trial with a curve counts, those the rule stopped included, as in Vizier.
+   */
+  protected stoppingThresholds(): (number | null)[] | null {
+    const rule = this.medianStopping;
+    if (!rule) return null;
+    const sign = this.maximize ? 1 : -1;
+    const curves = [...this.trials.values()]
+      .filter((t) => t.status === 'completed' && t.epochs === undefined && Array.isArray(t.curve))
+      .map((t) => t.curve!);
+    const thresholds: (number | null)[] = [];
+    for (let epoch = 0; ; epoch++) {
+      const means: number[] = [];
+      for (const curve of curves) {
+        if (curve.length <= epoch) continue;
+        // A running mean over the epochs so far; an epoch without a finite value counts as the worst.
+        let sum = 0;
+        for (let i = 0; i <= epoch; i++) sum += curve[i] === null ? -Infinity : sign * curve[i]!;
+        means.push(sum / (epoch + 1));
+      }
+      if (means.length < rule.minSamples) break;
+      thresholds.push(epoch + 1 < rule.gracePeriod ? null : sign * median(means));
+    }
+    return thresholds.some((v) => v !== null) ? thresholds : null;
   }
 
   /** What populateSpace returns, before the bookkeeping of running trials. */
@@ -200,6 +264,25 @@ export abstract class Oracle {
     }
     return null;
   }
+}
+
+/** The median of a non-empty list (the mean of the two middle values for an even length). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** OracleArgs.medianStopping, checked and with its defaults filled in. */
+function medianStoppingOf(value: OracleArgs['medianStopping'], owner: string): Required<MedianStoppingArgs> | null {
+  if (value === undefined || value === false) return null;
+  if (value !== true && (typeof value !== 'object' || value === null)) {
+    throw new Error(`kerasm.${owner}: expected medianStopping to be true, false or { gracePeriod, minSamples }, got ${JSON.stringify(value)}`);
+  }
+  const { gracePeriod = 1, minSamples = 3 } = value === true ? {} : value;
+  if (!Number.isInteger(gracePeriod) || gracePeriod < 1) throw new Error(`kerasm.${owner}: expected medianStopping.gracePeriod to be an integer >= 1, got ${gracePeriod}`);
+  if (!Number.isInteger(minSamples) || minSamples < 1) throw new Error(`kerasm.${owner}: expected medianStopping.minSamples to be an integer >= 1, got ${minSamples}`);
+  return { gracePeriod, minSamples };
 }
 
 /** The murmur3 finaliser: every input bit affects every output bit. */
