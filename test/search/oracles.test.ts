@@ -354,6 +354,20 @@ describe('RegularizedEvolution', () => {
     const trials = run(oracle, 10, score);
     expect(oracle.population().map((t) => t.trialId)).toEqual(trials.slice(-4).map((t) => t.trialId));
   });
+
+  it('leaves the trials the median rule stopped out of the population', () => {
+    const oracle = withSpace(new RegularizedEvolution({ seed: 1, populationSize: 3, sampleSize: 2, medianStopping: true }), space);
+    for (let i = 0; i < 6; i++) {
+      const request = oracle.populateSpace(`000${i}`);
+      if (typeof request === 'string') throw new Error(request);
+      const stoppedEarly = i % 2 === 1;
+      oracle.update({
+        trialId: `000${i}`, hyperparameters: request.values, metrics: {}, status: 'completed', score: i, bestStep: 0,
+        curve: stoppedEarly ? [i] : [i, i, i], ...(stoppedEarly ? { stoppedEarly } : {}),
+      });
+    }
+    expect(oracle.population().map((t) => t.trialId)).toEqual(['0000', '0002', '0004']);
+  });
 });
 
 describe('ASHA', () => {

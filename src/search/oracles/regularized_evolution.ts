@@ -80,9 +80,13 @@ export class RegularizedEvolution extends Oracle {
     }
   }
 
-  /** The youngest populationSize completed trials, oldest first (derived from the trials, so a resume needs no state). */
+  /**
+   * The youngest populationSize completed trials, oldest first (derived from the trials, so a
+   * resume needs no state). A trial the median stopping rule ended is not a member: its score
+   * is a partial one, below the median of the others, and it would push out a full member.
+   */
   population(): Trial[] {
-    return this.completed().slice(-this.populationSize);
+    return this.completed().filter((t) => !t.stoppedEarly).slice(-this.populationSize);
   }
 
   protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
