@@ -468,9 +468,16 @@ describe('the median stopping rule', () => {
     expect(next.stopIfWorse).toEqual([null, 1.5]);
   });
 
-  it('is off by default, and refused by the oracles that stop trials themselves', () => {
+  it('is on by default in BayesianOptimization and RegularizedEvolution only, and refused by the oracles that stop trials themselves', () => {
     const oracle = withSpace(new RandomSearch({ seed: 1 }), lr, true);
     for (let i = 0; i < 5; i++) expect(report(oracle, `000${i}`, [0.5, 0.6]).stopIfWorse).toBeUndefined();
+    const defaults = { gracePeriod: 1, minSamples: 3 };
+    expect(new BayesianOptimization().medianStopping).toEqual(defaults);
+    expect(new RegularizedEvolution().medianStopping).toEqual(defaults);
+    expect(new BayesianOptimization({ medianStopping: false }).medianStopping).toBeNull();
+    expect(new RegularizedEvolution({ medianStopping: { minSamples: 5 } }).medianStopping).toEqual({ gracePeriod: 1, minSamples: 5 });
+    expect(new RandomSearch().medianStopping).toBeNull();
+    expect(new GridSearch().medianStopping).toBeNull();
     expect(() => new ASHA({ maxEpochs: 9, medianStopping: true })).toThrow('kerasm.ASHA: medianStopping is for oracles that train every trial to the end');
     expect(() => new Hyperband({ maxEpochs: 9, medianStopping: true })).toThrow('kerasm.Hyperband: medianStopping is for oracles that train every trial to the end');
     expect(() => new RandomSearch({ medianStopping: { gracePeriod: 0 } })).toThrow('kerasm.RandomSearch: expected medianStopping.gracePeriod to be an integer >= 1, got 0');

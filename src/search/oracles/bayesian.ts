@@ -3,6 +3,12 @@
 // the upper confidence bound (the model and its encoding of the space are in gaussian_process.ts). Trials still running count as observations of the best
 // score so far (constant liar), so that proposals made while they run spread out instead of
 // piling up near them.
+//
+// The median stopping rule is on by default (OracleArgs.medianStopping; false turns it off):
+// on the search-quality benchmark (12 seeds each) it reached RandomSearch's best within half
+// its budget in 6 seeds against 4 on the wide space and 6 against 6 on the narrow one, reached
+// it at all in 11 and 12 seeds against 9 and 9, and ended higher (mean best val_accuracy 0.9396
+// against 0.9340, 0.9430 against 0.9408). A trial it stopped is observed with its partial score.
 
 import { decode, defaultInitialPoints, encode, GP_ALPHA, GP_CANDIDATES, proposeByAcquisition, type Acquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type TrialRequest } from './oracle.js';
@@ -51,6 +57,7 @@ function defaultStratum(spec: HyperParameterSpec, n: number): number {
  * ```ts
  * const oracle = new BayesianOptimization({ numInitialPoints: 5, seed: 7 });
  * const optimistic = new BayesianOptimization({ acquisition: 'ucb', beta: 2.6 });
+ * const everyTrialToTheEnd = new BayesianOptimization({ medianStopping: false }); // as KerasTuner's
  * ```
  */
 export class BayesianOptimization extends Oracle {
@@ -62,7 +69,7 @@ export class BayesianOptimization extends Oracle {
   private readonly acquisition: Acquisition;
 
   constructor(args: BayesianOptimizationArgs = {}) {
-    super(args);
+    super({ ...args, medianStopping: args.medianStopping ?? true });
     this.numInitialPoints = args.numInitialPoints;
     this.alpha = args.alpha ?? GP_ALPHA;
     this.candidates = args.candidates ?? GP_CANDIDATES;

@@ -74,8 +74,9 @@ export interface OracleArgs {
    * trial stops after an epoch when its best value so far is worse than the median, over the
    * trials reported so far that trained that many epochs, of their running means up to that
    * epoch. It saves the epochs of settings that train poorly. `true` takes the defaults below.
-   * Only for oracles that train every trial to the end: ASHA and Hyperband stop trials by their
-   * own rungs and refuse it.
+   * On by default in BayesianOptimization and RegularizedEvolution; off in RandomSearch and
+   * GridSearch, which train every trial to the end as KerasTuner's do. ASHA and Hyperband stop
+   * trials by their own rungs and refuse it.
    */
   medianStopping?: boolean | MedianStoppingArgs;
 }

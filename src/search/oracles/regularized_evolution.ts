@@ -12,6 +12,12 @@
 // model BayesianOptimization uses. On the search-quality benchmark (wide space, 12 seeds) that
 // raised the mean best val_accuracy from 0.9313 to 0.9339 but did not reach RandomSearch's best
 // any sooner, so the paper's single random child stays the default.
+//
+// The median stopping rule is on by default (OracleArgs.medianStopping; false turns it off), and
+// a trial it stopped does not join the population. On the benchmark it reached RandomSearch's
+// best within half its budget in 6 of 12 seeds against 4 on the wide space and 9 against 9 on
+// the narrow one (the 6th fraction 0.49 against 0.79, and 0.34 against 0.38). With the stopped
+// trials in the population it managed 3 of 12 on the wide space.
 // see: Real et al., "Regularized Evolution for Image Classifier Architecture Search", AAAI 2019.
 
 import type { Random } from '../../util/random.js';
@@ -46,6 +52,7 @@ const LOCAL_STEP = 0.15;
  * @example
  * ```ts
  * const oracle = new RegularizedEvolution({ populationSize: 10, sampleSize: 3 });
+ * const paper = new RegularizedEvolution({ medianStopping: false }); // every child trained to the end
  * ```
  */
 export class RegularizedEvolution extends Oracle {
@@ -57,7 +64,7 @@ export class RegularizedEvolution extends Oracle {
   readonly mutation: 'resample' | 'local';
 
   constructor(args: RegularizedEvolutionArgs = {}) {
-    super(args);
+    super({ ...args, medianStopping: args.medianStopping ?? true });
     this.populationSize = args.populationSize ?? 20;
     this.sampleSize = args.sampleSize ?? 5;
     if (!Number.isInteger(this.populationSize) || this.populationSize < 2) {
