@@ -140,19 +140,16 @@ export abstract class Oracle {
     const rule = this.medianStopping;
     if (!rule) return null;
     const sign = this.maximize ? 1 : -1;
-    const curves = [...this.trials.values()]
+    // Each curve's running means (larger is better); an epoch without a finite value counts as the worst.
+    const runningMeans = [...this.trials.values()]
       .filter((t) => t.status === 'completed' && t.epochs === undefined && Array.isArray(t.curve))
-      .map((t) => t.curve!);
+      .map((t) => {
+        let sum = 0;
+        return t.curve!.map((v, i) => (sum += v === null ? -Infinity : sign * v) / (i + 1));
+      });
     const thresholds: (number | null)[] = [];
     for (let epoch = 0; ; epoch++) {
-      const means: number[] = [];
-      for (const curve of curves) {
-        if (curve.length <= epoch) continue;
-        // A running mean over the epochs so far; an epoch without a finite value counts as the worst.
-        let sum = 0;
-        for (let i = 0; i <= epoch; i++) sum += curve[i] === null ? -Infinity : sign * curve[i]!;
-        means.push(sum / (epoch + 1));
-      }
+      const means = runningMeans.filter((m) => m.length > epoch).map((m) => m[epoch]);
       if (means.length < rule.minSamples) break;
       thresholds.push(epoch + 1 < rule.gracePeriod ? null : sign * median(means));
     }
