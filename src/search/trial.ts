@@ -308,8 +308,10 @@ async function execute(
         const finite = value !== undefined && Number.isFinite(value);
         curve.push(finite ? value : null);
         if (finite && (best === null || sign * (value - best.value) > 0)) best = { value, step: epoch, logs: { ...logs }, weights: model.weights.map((w) => w.read()) };
+        // After the last epoch there is nothing left to stop.
+        const last = this.params !== undefined && epoch + 1 >= this.params.epochs;
         const threshold = request.stopIfWorse?.[curve.length - 1];
-        if (threshold != null && (best === null || sign * (best.value - threshold) < 0)) {
+        if (!last && threshold != null && (best === null || sign * (best.value - threshold) < 0)) {
           stopped = true;
           model.stopTraining = true;
         }

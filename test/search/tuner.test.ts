@@ -231,6 +231,10 @@ describe('Tuner', () => {
     for (const t of tuner.trials) expect(t.score).toBe(Math.min(...t.curve!));
     expect(tuner.resultsSummary(4)).toContain('Trial 0003: score');
     expect(tuner.resultsSummary(4)).toContain('(stopped by the median rule after 1 epoch)');
+    // Below the median after its last epoch, a trial has nothing left to stop.
+    const single = new Tuner({ hypermodel: rates, oracle: new GridSearch({ medianStopping: true }), objective: 'val_loss', maxTrials: 4, seed: 1 });
+    await single.search(x, y, { epochs: 1, batchSize: 16, validationSplit: 0.25 });
+    expect(single.trials.map((t) => t.stoppedEarly)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('continues promoted Hyperband trials from the weights of the trial they come from', async () => {
