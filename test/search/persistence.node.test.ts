@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tensor } from '../../src/index.js';
-import { GridSearch, RandomSearch, Tuner, type Trial } from '../../src/search/index.js';
+import { Dense, SGD, Sequential, tensor } from '../../src/index.js';
+import { GridSearch, RandomSearch, Tuner, type HyperParameters, type Trial } from '../../src/search/index.js';
 import { regressionData, regressor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kerasm-search-'));
@@ -52,6 +52,27 @@ describe('persistence', () => {
     const yVal = tensor(y.dataSync().slice(36), [12, 1]);
     models.forEach((m, i) => expect(m.evaluate(xVal, yVal, { batchSize: 12 }).loss).toBeCloseTo(best[i].score!, 4));
     await expect(third.getBestModels(3)).rejects.toThrow(/were not kept; ask for at most modelsToKeep \(2\) models/);
+  });
+
+  it('resumes with the trials\' curves, so the median rule stops the same trials as in one go', async () => {
+    // A learning rate of 0 never learns: the fourth trial, proposed after the resume, is below the
+    // median of the three curves saved before it and stops after its first epoch.
+    const rates = (hp: HyperParameters) => {
+      const model = new Sequential([new Dense({ units: 4, activation: 'relu', inputShape: [3] }), new Dense({ units: 1 })]);
+      model.compile({ optimizer: new SGD({ learningRate: hp.choice('lr', [0.05, 0.03, 0.04, 0]) }), loss: 'mse' });
+      return model;
+    };
+    const args = { hypermodel: rates, objective: 'val_loss', seed: 5, directory: dir, projectName: 'median' };
+    const longer = { ...fitArgs, epochs: 4 };
+    await new Tuner({ ...args, oracle: new GridSearch({ medianStopping: true }), maxTrials: 3 }).search(x, y, longer);
+    const resumed = new Tuner({ ...args, oracle: new GridSearch({ medianStopping: true }), maxTrials: 4 });
+    await resumed.search(x, y, longer);
+    const whole = new Tuner({ hypermodel: rates, objective: 'val_loss', seed: 5, oracle: new GridSearch({ medianStopping: true }), maxTrials: 4 });
+    await whole.search(x, y, longer);
+    const shape = (t: Trial) => [t.hyperparameters.lr, t.curve!.length, t.stoppedEarly ?? false];
+    expect(whole.trials.map(shape)).toEqual([[0.05, 4, false], [0.03, 4, false], [0.04, 4, false], [0, 1, true]]);
+    expect(resumed.trials.map(shape)).toEqual(whole.trials.map(shape));
+    expect(resumed.trials.map((t) => t.curve)).toEqual(whole.trials.map((t) => t.curve));
   });
 
   it('refuses a corrupt state file and leaves it untouched', async () => {
