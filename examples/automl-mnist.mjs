@@ -48,7 +48,7 @@ const trials = [...clf.tuner.trials].sort((a, b) => (b.score ?? -1) - (a.score ?
 console.log('\nrank  trial  val_accuracy  params     epochs  status');
 trials.forEach((t, i) => console.log(
   `${String(i + 1).padStart(4)}  ${t.trialId}   ${t.score === null ? '    -   ' : t.score.toFixed(4).padStart(8)}      ` +
-  `${String(t.metrics.params ?? '-').padStart(9)}  ${String(t.bestStep === null ? '-' : t.bestStep + 1).padStart(6)}  ${t.status}${t.cutShort ? ' (cut short by the budget)' : ''}${t.error ? ` (${t.error})` : ''}`,
+  `${String(t.metrics.params ?? '-').padStart(9)}  ${String(t.bestStep === null ? '-' : t.bestStep + 1).padStart(6)}  ${t.status}${t.cutShort ? ' (cut short by the budget)' : ''}${t.stoppedEarly ? ' (stopped by the median rule)' : ''}${t.error ? ` (${t.error})` : ''}`,
 ));
 console.log(`\n${clf.tuner.resultsSummary(1)}\n`);
 const { accuracy, loss } = clf.evaluate(tensor(test.x, [test.n, 28, 28, 1]), Array.from(test.y));
