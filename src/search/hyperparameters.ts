@@ -271,12 +271,21 @@ export function fromUnit(spec: IntSpec | FloatSpec, u: number): number {
   return spec.type === 'int' ? Math.round(value) : value;
 }
 
+const numericOrders = new WeakMap<readonly HPValue[], readonly number[] | null>();
+
 /**
  * A choice's values in increasing order when they are all numbers (which have an order, so 32 is
  * nearer to 64 than to 512), or null for other choices.
  */
-export function numericOrder(values: readonly HPValue[]): number[] | null {
-  return values.every((v) => typeof v === 'number') ? [...(values as number[])].sort((a, b) => a - b) : null;
+export function numericOrder(values: readonly HPValue[]): readonly number[] | null {
+  // Cached by the values array, which a spec never changes: the Gaussian process asks for it
+  // for every candidate it encodes.
+  let order = numericOrders.get(values);
+  if (order === undefined) {
+    order = values.every((v) => typeof v === 'number') ? Object.freeze([...(values as number[])].sort((a, b) => a - b)) : null;
+    numericOrders.set(values, order);
+  }
+  return order;
 }
 
 /** A random value of one spec. */
