@@ -12,7 +12,7 @@
 
 import { fail } from '../ops/check.js';
 import * as ops from '../ops/index.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { Tensor, tensor } from '../tensor.js';
 import type { Random } from '../util/random.js';
 import { Layer, formatSymbolicShape, type CallContext, type LayerArgs, type SymbolicShape, type Variable } from './layer.js';
 
@@ -149,14 +149,6 @@ function imageTaps(
   }
 }
 
-let scratch = { index: new Int32Array(0), weight: new Float32Array(0) };
-
-/** Arrays of `size` taps, from buffers kept between calls (a batch's taps take megabytes). */
-function tapScratch(size: number): { index: Int32Array; weight: Float32Array } {
-  if (scratch.index.length < size) scratch = { index: new Int32Array(size), weight: new Float32Array(size) };
-  return { index: scratch.index.subarray(0, size), weight: scratch.weight.subarray(0, size) };
-}
-
 /**
  * Images [n, h, w, c] resampled through one affine map per image: one weightedGather over the
  * pixel rows, so the gradient reaches `x`. 'nearest' takes the pixel at the rounded point;
@@ -170,14 +162,16 @@ function resampleImages(
   const [n, h, w, c] = x.shape;
   const pixels = n * h * w;
   const taps = interpolation === 'nearest' ? 1 : 4;
-  // Tap k of output pixel p is entry k * pixels + p; -1 reads the fill value. Every entry is
-  // written below, and tensor() copies them, so the arrays are reused from call to call.
-  const { index, weight } = tapScratch(taps * pixels);
+  // Tap k of output pixel p is entry k * pixels + p; -1 reads the fill value. The taps are
+  // written straight into the two tensors' heap memory, every entry of it.
+  const indices = Tensor.empty([taps, pixels], 'int32', x.backend);
+  const weights = Tensor.empty([taps, pixels], 'float32', x.backend);
+  // Views are taken after allocating: growing the memory detaches the old ones.
+  const { i32, f32 } = x.backend.heap;
+  const index = i32.subarray(indices.ptr >> 2, (indices.ptr >> 2) + indices.size);
+  const weight = f32.subarray(weights.ptr >> 2, (weights.ptr >> 2) + weights.size);
   for (let b = 0; b < n; b++) imageTaps(maps[b], b, h, w, fillMode, taps, pixels, index, weight);
-  const sampled = ops.weightedGather(
-    x.reshape([pixels, c]), tensor(index, [taps, pixels], 'int32'), tensor(weight, [taps, pixels]), fillValue,
-  );
-  return sampled.reshape(x.shape);
+  return ops.weightedGather(x.reshape([pixels, c]), indices, weights, fillValue).reshape(x.shape);
 }
 
 /**
