@@ -6,7 +6,7 @@
 //   node bench/search-quality.mjs --only oracles   # part 1: the algorithms, 3 seeds
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar;
-//            the other searchers and settings of ON_REQUEST below run only when named);
+//            the settings of ORACLES below outside DEFAULT_ORACLES run only when named);
 //            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
@@ -115,12 +115,9 @@ const ORACLES = {
   // RandomSearch's own trials with the median stopping rule: the same configurations, fewer epochs.
   RandomSearchMedian: (seed) => new RandomSearch({ seed, medianStopping: true }),
 };
-const ON_REQUEST = [
-  'BayesianOptimizationNoStopping', 'BayesianOptimizationLHS', 'BayesianOptimizationUCB', 'BayesianOptimizationInit3', 'BayesianOptimizationInit5',
-  'ASHARandom', 'RegularizedEvolutionNoStopping', 'RegularizedEvolutionBayesian', 'RegularizedEvolutionLocal', 'RegularizedEvolutionBayesianLocal',
-  'RegularizedEvolutionPop4', 'RegularizedEvolutionPop5', 'RandomSearchMedian',
-];
-const chosen = arg('oracles', Object.keys(ORACLES).filter((name) => !ON_REQUEST.includes(name)).join(',')).split(',');
+// The rows run by default; the other settings above run only when named with --oracles.
+const DEFAULT_ORACLES = ['RandomSearch', 'BayesianOptimization', 'ASHA', 'Hyperband', 'RegularizedEvolution'];
+const chosen = arg('oracles', DEFAULT_ORACLES.join(',')).split(',');
 for (const name of chosen) {
   if (!(name in ORACLES)) throw new Error(`--oracles: expected names among ${Object.keys(ORACLES).join(', ')}, got '${name}'`);
 }
