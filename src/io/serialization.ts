@@ -17,7 +17,7 @@ import { ActivationLayer, Dense, Dropout, Flatten, Input, InputLayer, Masking, R
 import { Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D } from '../layers/convolutional.js';
 import { Embedding } from '../layers/embedding.js';
 import type { Layer, LayerArgs, SymbolicShape } from '../layers/layer.js';
-import { Add, Concatenate, Multiply } from '../layers/merge.js';
+import { Add, Average, Concatenate, Multiply } from '../layers/merge.js';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization.js';
 import {
   AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
@@ -114,7 +114,7 @@ function readResampling(c: KerasConfig) {
   };
 }
 
-function mergeCodec<L extends Add | Multiply>(type: new (args: LayerArgs) => L): LayerCodec<L> {
+function mergeCodec<L extends Add | Average | Multiply>(type: new (args: LayerArgs) => L): LayerCodec<L> {
   return { type, write: () => ({}), read: (_c, args) => new type(args) };
 }
 
@@ -334,6 +334,7 @@ export const CODECS: { [N in LayerClassName]: LayerCodec<LayerOf<N>> } = {
 
   Add: mergeCodec(Add),
   Multiply: mergeCodec(Multiply),
+  Average: mergeCodec(Average),
   Concatenate: {
     type: Concatenate,
     write: (l) => ({ axis: l.axis }),

@@ -12,7 +12,7 @@ export const TFJS_READS: Record<LayerClassName | 'InputLayer', boolean> = {
   MaxPooling2D: true, AveragePooling2D: true, GlobalAveragePooling2D: true, GlobalMaxPooling2D: true,
   Flatten: true, Reshape: true, Dropout: true, Activation: true, BatchNormalization: true,
   LayerNormalization: true, Embedding: true, Masking: true, SimpleRNN: true, LSTM: true, GRU: true,
-  Bidirectional: true, Add: true, Multiply: true, Concatenate: true, ZeroPadding2D: true, UpSampling2D: true,
+  Bidirectional: true, Add: true, Average: true, Multiply: true, Concatenate: true, ZeroPadding2D: true, UpSampling2D: true,
   RandomTranslation: false, RandomRotation: false, RandomZoom: false, Normalization: false,
 };
 

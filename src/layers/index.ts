@@ -6,7 +6,7 @@ export {
 export { Input, InputLayer, Dense, Flatten, Reshape, Dropout, ActivationLayer as Activation, Masking } from './core.js';
 export { Conv2D, Conv1D, DepthwiseConv2D, SeparableConv2D } from './convolutional.js';
 export { BatchNormalization, LayerNormalization } from './normalization.js';
-export { Add, Multiply, Concatenate } from './merge.js';
+export { Add, Average, Multiply, Concatenate } from './merge.js';
 export { SimpleRNN, LSTM, GRU, Bidirectional } from './recurrent.js';
 export { Embedding } from './embedding.js';
 export { ZeroPadding2D, UpSampling2D } from './reshaping.js';

@@ -79,6 +79,24 @@ export class Multiply extends Merge {
 }
 
 /**
+ * Elementwise mean of its inputs (Keras's Average), as in a model that averages the predictions
+ * of several branches.
+ * @example `new Average().apply([softmaxA, softmaxB])`
+ */
+export class Average extends Merge {
+  readonly className = 'Average';
+  constructor(args: LayerArgs = {}) {
+    super(args, 'average');
+  }
+  protected combine(a: Tensor, b: Tensor): Tensor {
+    return ops.add(a, b);
+  }
+  override call(inputs: Tensor[]): Tensor {
+    return ops.scaleShift(super.call(inputs), 1 / inputs.length);
+  }
+}
+
+/**
  * Joins its inputs along one axis (the last by default); every other axis must agree.
  * Masks: joined along the features (last axis), a position is kept where every masked input
  * keeps it; joined along another axis (the steps of [batch, steps, features]), the masks are

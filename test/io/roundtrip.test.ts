@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Activation, Adam, AdamW, Add, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D,
   Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-  GRU, Input, io, l2, Layer, LayerNormalization, loadModel, LSTM, Masking, MaxPooling2D, Model, Multiply, Reshape,
+  Average, GRU, Input, io, l2, Layer, LayerNormalization, loadModel, LSTM, Masking, MaxPooling2D, Model, Multiply, Reshape,
   Normalization, RandomRotation, RandomTranslation, RandomZoom, SeparableConv2D, Sequential, SGD, SimpleRNN, UpSampling2D, ZeroPadding2D, losses, setRandomSeed, tensor,
 } from '../../src/index.js';
 import { getBackend } from '../../src/backend/backend.js';
@@ -88,6 +88,14 @@ const CASES: Case[] = [
       h = new Flatten().apply(new LayerNormalization().apply(h));
       const gate = new Dense({ units: 3, activation: 'sigmoid' }).apply(h);
       return new Model({ inputs: x, outputs: new Multiply().apply([new Dense({ units: 3 }).apply(h), gate]) });
+    },
+  },
+  {
+    name: 'functional: Average of two branches',
+    build: () => {
+      const x = Input({ shape: [5] });
+      const a = new Dense({ units: 3, activation: 'softmax' }).apply(new Dense({ units: 4, activation: 'relu' }).apply(x));
+      return new Model({ inputs: x, outputs: new Average().apply([a, new Dense({ units: 3, activation: 'softmax' }).apply(x)]) });
     },
   },
   {

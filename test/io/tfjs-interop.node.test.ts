@@ -19,7 +19,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, Add, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Conv2D, Dense,
   DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GRU, Input, io, LayerNormalization,
-  loadModel, LSTM, MaxPooling2D, Model, Multiply, SeparableConv2D, Sequential, SimpleRNN, UpSampling2D,
+  Average, loadModel, LSTM, MaxPooling2D, Model, Multiply, SeparableConv2D, Sequential, SimpleRNN, UpSampling2D,
   ZeroPadding2D, setRandomSeed, tensor, type ModelArtifacts, type Tensor,
   Activation, GlobalMaxPooling2D, Masking, Reshape,
 } from '../../src/index.js';
@@ -118,6 +118,22 @@ const CASES: Case[] = [
       h = new GlobalAveragePooling2D().apply(new LayerNormalization().apply(h));
       const gate = new Dense({ units: 3, activation: 'sigmoid' }).apply(h);
       return new Model({ inputs: x, outputs: new Multiply().apply([new Dense({ units: 3 }).apply(h), gate]) });
+    },
+  },
+  {
+    name: 'functional: Average of two branches (an ensemble of two classifiers)',
+    inputs: [[5]],
+    tfjs: () => {
+      const x = tfl.input({ shape: [5] });
+      const a = L.dense({ units: 3, activation: 'softmax' }).apply(L.dense({ units: 4, activation: 'relu' }).apply(x)) as tfl.SymbolicTensor;
+      const b = L.dense({ units: 3, activation: 'softmax' }).apply(x) as tfl.SymbolicTensor;
+      return tfl.model({ inputs: x, outputs: L.average().apply([a, b]) as tfl.SymbolicTensor });
+    },
+    kerasm: () => {
+      const x = Input({ shape: [5] });
+      const a = new Dense({ units: 3, activation: 'softmax' }).apply(new Dense({ units: 4, activation: 'relu' }).apply(x));
+      const b = new Dense({ units: 3, activation: 'softmax' }).apply(x);
+      return new Model({ inputs: x, outputs: new Average().apply([a, b]) });
     },
   },
   {

@@ -39,6 +39,7 @@ export const LAYER_ROWS: Record<string, Row> = {
   BatchNormalization: { make: () => new layers.BatchNormalization(), inputs: [[4, 2, 3]] },
   Add: { make: () => new layers.Add(), inputs: [[2, 3], [2, 3]] },
   Multiply: { make: () => new layers.Multiply(), inputs: [[2, 3], [2, 3]] },
+  Average: { make: () => new layers.Average(), inputs: [[2, 3], [2, 3], [2, 3]] },
   Concatenate: { make: () => new layers.Concatenate(), inputs: [[2, 2, 3], [2, 2, 1]] },
   LayerNormalization: { make: () => new layers.LayerNormalization({ gammaInitializer: 'glorotUniform', betaInitializer: 'glorotUniform' }), inputs: [[2, 3, 4]] },
   ZeroPadding2D: { make: () => new layers.ZeroPadding2D({ padding: [[1, 0], [2, 1]] }), inputs: [[1, 2, 3, 2]] },

@@ -1,4 +1,4 @@
-// Masks through the merge layers (Add, Multiply, Concatenate) and the normalization layers
+// Masks through the merge layers (Add, Average, Multiply, Concatenate) and the normalization layers
 // (LayerNormalization, BatchNormalization). Each model with a mask is checked against the same
 // LSTM run, sample by sample, on only the steps the mask keeps (the padded steps cut out by
 // hand), and each check also confirms that a dropped or different mask would give other values.
@@ -10,7 +10,7 @@ import { noGrad } from '../../src/autodiff/tape.js';
 import { getBackend } from '../../src/backend/backend.js';
 import {
   Add, BatchNormalization, Concatenate, Dense, Embedding, Input, LayerNormalization, LSTM, Masking, Model,
-  Multiply, setRandomSeed, tensor, type Tensor,
+  Multiply, Average, setRandomSeed, tensor, type Tensor,
 } from '../../src/index.js';
 import type { Layer } from '../../src/layers/layer.js';
 import * as ops from '../../src/ops/index.js';
@@ -84,8 +84,8 @@ function expectMasked(model: Model, x: Tensor[], lstm: LSTM, seq: Tensor, keep: 
   }
 }
 
-describe('Add and Multiply merge masks with AND', () => {
-  for (const Merge of [Add, Multiply]) {
+describe('Add, Average and Multiply merge masks with AND', () => {
+  for (const Merge of [Add, Average, Multiply]) {
     it(`${Merge.name}: Embedding(maskZero) on two inputs -> ${Merge.name} -> LSTM skips a step either input pads`, () => {
       setRandomSeed(1);
       const ia = Input({ shape: [5] });
