@@ -31,20 +31,6 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
 }
 
-/** Every node the outputs depend on, inputs first. */
-function graphNodes(outputs: readonly SymbolicTensor[]): Node[] {
-  const order: Node[] = [];
-  const seen = new Set<Node>();
-  const visit = (node: Node) => {
-    if (seen.has(node)) return;
-    seen.add(node);
-    for (const t of node.inputs) visit(t.node);
-    order.push(node);
-  };
-  outputs.forEach((t) => visit(t.node));
-  return order;
-}
-
 function checkUniqueNames(layers: readonly Layer[]): void {
   const seen = new Set<string>();
   for (const layer of layers) {
@@ -73,7 +59,7 @@ function sequentialTopology(model: Model): JsonObject {
  * the nodes inside this model: a layer also applied elsewhere keeps its other nodes out.
  */
 function functionalTopology(model: Model): JsonObject {
-  const nodes = graphNodes(model.outputs);
+  const nodes = model.graph;
   const inModel = new Set(nodes);
   const layers = [...new Set([...model.inputs.map((t) => t.node.layer), ...nodes.map((n) => n.layer)])];
   checkUniqueNames(layers);

@@ -69,6 +69,11 @@ export class Model extends Layer {
     this.built = true;
   }
 
+  /** The layer applications (nodes) between the inputs and the outputs, in execution order. */
+  get graph(): readonly Node[] {
+    return this.order;
+  }
+
   /** The distinct layers in execution order (input layers included). */
   get layers(): Layer[] {
     return [...new Set(this.order.map((n) => n.layer))];

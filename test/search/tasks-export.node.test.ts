@@ -61,3 +61,72 @@ describe('exportModel', () => {
     await expectPortable(clf.predictProba(sample), sample, exported);
   });
 });
+
+describe('ensembleSize', () => {
+  /** Points in 3 noisy classes, so that trials disagree on the validation data. */
+  function table(n: number, seed: number) {
+    const rng = new Random(seed);
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = i % 3;
+      rows.push([c + 1.2 * rng.normal(), (c === 1 ? 1 : 0) + 1.2 * rng.normal(), rng.normal()]);
+      labels.push(c);
+    }
+    return { rows, labels };
+  }
+
+  it('averages the best trials that improve the validation score, and exports one model tfjs loads', async () => {
+    setRandomSeed(6);
+    const train = table(240, 1);
+    const val = table(120, 2);
+    const clf = new StructuredDataClassifier({ maxTrials: 5, seed: 2, tuner: 'random', ensembleSize: 3 });
+    await clf.fit(train.rows, train.labels, { epochs: 4, batchSize: 32, validationData: [val.rows, val.labels] });
+    const members = clf.getEnsembleHyperparameters();
+    expect(members.length).toBeGreaterThan(1);
+    expect(members[0]).toEqual(clf.getBestHyperparameters());
+    // The members are among the 3 best trials, in ranking order, and their average is the model.
+    const ranked = clf.tuner!.getBestTrials(3);
+    const models = await clf.tuner!.getBestModels(3);
+    const picked = members.map((m) => ranked.findIndex((t) => JSON.stringify(t.hyperparameters) === JSON.stringify(m)));
+    expect(picked[0]).toBe(0);
+    expect([...picked].sort()).toEqual(picked);
+    const x = tensor(val.rows.slice(0, 9));
+    const outputs = picked.map((i) => (models[i].predict(x) as Tensor).dataSync());
+    const mean = outputs[0].map((_, k) => outputs.reduce((s, o) => s + o[k], 0) / outputs.length);
+    expectClose(clf.predictProba(x).dataSync(), mean);
+    // Greedy selection, redone here from the models' validation outputs: a trial joins when
+    // the average's accuracy rises, or stays level with a lower cross-entropy.
+    const probs = models.map((m) => (m.predict(tensor(val.rows)) as Tensor).dataSync());
+    const scoreOf = (idx: number[]) => {
+      let correct = 0;
+      let loss = 0;
+      val.labels.forEach((label, r) => {
+        const p = [0, 1, 2].map((c) => idx.reduce((s, i) => s + probs[i][r * 3 + c], 0) / idx.length);
+        if (p.indexOf(Math.max(...p)) === label) correct++;
+        loss -= Math.log(p[label]);
+      });
+      return { accuracy: correct / val.labels.length, loss: loss / val.labels.length };
+    };
+    const greedy = [0];
+    for (const i of [1, 2]) {
+      const [now, next] = [scoreOf(greedy), scoreOf([...greedy, i])];
+      if (next.accuracy > now.accuracy || (next.accuracy === now.accuracy && next.loss < now.loss)) greedy.push(i);
+    }
+    expect(picked).toEqual(greedy);
+    expect(clf.evaluate(val.rows, val.labels).accuracy).toBeCloseTo(scoreOf(greedy).accuracy, 10);
+    const exported = clf.exportModel();
+    expect(exported.layers.filter((l) => l.className === 'Average')).toHaveLength(1);
+    await expectPortable(clf.predictProba(x), x, exported);
+  });
+
+  it('keeps the best model alone by default, and refuses a bad ensembleSize', async () => {
+    setRandomSeed(6);
+    const train = table(120, 1);
+    const clf = new StructuredDataClassifier({ maxTrials: 2, seed: 3, tuner: 'random' });
+    await clf.fit(train.rows, train.labels, { epochs: 1, refit: false });
+    expect(clf.getEnsembleHyperparameters()).toEqual([clf.getBestHyperparameters()]);
+    expect(clf.exportModel().layers.map((l) => l.className)).not.toContain('Average');
+    expect(() => new StructuredDataClassifier({ ensembleSize: 0 })).toThrow(/StructuredDataClassifier: expected ensembleSize to be a positive integer, got 0/);
+  });
+});

@@ -10,6 +10,9 @@
 // - Bad data ends fit() before any trial, with an error that says what the task expected.
 // see: autokeras/auto_model.py, autokeras/tasks/image.py, autokeras/tasks/structured_data.py
 
+import { Input } from '../../layers/core.js';
+import type { SymbolicTensor } from '../../layers/layer.js';
+import { Average } from '../../layers/merge.js';
 import type { Normalization } from '../../layers/preprocessing.js';
 import { fail } from '../../ops/check.js';
 import { Model } from '../../models/model.js';
@@ -57,6 +60,14 @@ export interface AutoModelArgs {
   hyperparameters?: HPValues;
   /** Try the task's known-good architectures first (default true). */
   warmStart?: boolean;
+  /**
+   * Without refit: the final model averages the outputs of up to this many of the best trials'
+   * models (default 1: the best alone). Going down the ranking, a trial's model joins only if
+   * the average then scores better on the validation data by the objective (on a tie, by the
+   * loss): Caruana et al.'s greedy ensemble selection, without repeats. exportModel() gives one
+   * model with a branch per member and an Average layer.
+   */
+  ensembleSize?: number;
   onTrialEnd?: (trial: Trial) => void | Promise<void>;
   /**
    * Trials run at once, each in a worker running the kerasm bundle (default: the number of
@@ -92,6 +103,35 @@ type Labels = (number | string)[];
 
 /** Layers that act only while training, left out of an exported model. */
 const TRAINING_ONLY: readonly string[] = ['RandomTranslation', 'RandomRotation', 'RandomZoom'];
+
+/** A trial whose model is part of the final model. */
+interface Member {
+  values: HPValues;
+  model: Model;
+}
+
+/**
+ * One model that averages the outputs of `members` (task models with one input and one output,
+ * their layers used by no other member) on a shared input: each member's layers are applied
+ * again, in order, to the new input, and an Average layer joins the branches. It keeps the
+ * first member's loss and metrics, so evaluate() works; it is not meant to be trained.
+ */
+function averaged(members: Model[], name: string): Model {
+  const input = Input({ shape: members[0].inputs[0].shape.slice(1) as number[] });
+  const branches = members.map((member) => {
+    const mapped = new Map<SymbolicTensor, SymbolicTensor>([[member.inputs[0], input]]);
+    for (const node of member.graph) {
+      if (node.inputs.length === 0) continue; // the member's own input
+      const outputs = node.layer.applyAll(node.inputs.map((t) => mapped.get(t)!));
+      node.outputs.forEach((t, i) => mapped.set(t, outputs[i]));
+    }
+    return mapped.get(member.outputs[0])!;
+  });
+  const model = new Model({ inputs: input, outputs: new Average().apply(branches), name: `${name}_ensemble` });
+  const { loss, metrics } = members[0].compileArgs!;
+  model.compile({ optimizer: 'sgd', loss, ...(metrics ? { metrics } : {}) });
+  return model;
+}
 
 /** Maps the labels given to fit() to class indices and back. */
 class LabelEncoder {
@@ -200,12 +240,17 @@ export abstract class AutoModel {
   private config: TaskConfig | null = null;
   private encoder: LabelEncoder | null = null;
   private bestValues: HPValues | null = null;
+  /** The trials whose models make the final model, with those models (one unless ensembled). */
+  private members: Member[] = [];
 
   constructor(args: AutoModelArgs = {}) {
     if (args.maxTrials !== undefined && !(Number.isInteger(args.maxTrials) && args.maxTrials > 0)) {
       fail(this.constructor.name, `expected maxTrials to be a positive integer, got ${args.maxTrials}`);
     }
     checkTuner(args.tuner, this.constructor.name);
+    if (args.ensembleSize !== undefined && !(Number.isInteger(args.ensembleSize) && args.ensembleSize > 0)) {
+      fail(this.constructor.name, `expected ensembleSize to be a positive integer, got ${args.ensembleSize}`);
+    }
     this.args = args;
   }
 
@@ -285,7 +330,7 @@ export abstract class AutoModel {
       directory: this.args.directory,
       projectName: this.args.projectName ?? this.task,
       overwrite: this.args.overwrite ?? false,
-      modelsToKeep: 1,
+      modelsToKeep: this.args.ensembleSize ?? 1,
       onTrialEnd: this.args.onTrialEnd,
     });
     const epochs = args.epochs ?? 10;
@@ -306,13 +351,52 @@ export abstract class AutoModel {
       const refitEpochs = (best.bestStep ?? epochs - 1) + 1;
       const model = this.buildBest({ ...this.config, decaySteps: refitEpochs * Math.ceil(all.x.shape[0] / batchSize) });
       const history = await model.fit(all.x, all.y, { epochs: refitEpochs, batchSize, verbose: args.verbose ?? 0 });
+      this.members = [{ values: best.hyperparameters, model }];
       this.model = model;
       return history;
     }
-    const [model] = await this.tuner.getBestModels(1);
-    this.model = model;
+    const size = this.args.ensembleSize ?? 1;
+    const models = await this.tuner.getBestModels(size);
+    const candidates = this.tuner.getBestTrials(size).map((t, i) => ({ values: t.hyperparameters, model: models[i] }));
+    this.members = size > 1 ? this.selectMembers(candidates, validation, objective) : candidates;
+    // An ensemble is made of inference copies: built here, so that their layers and the Average
+    // come from one copy of kerasm even when the trials' models come from a worker's bundle.
+    this.model = this.members.length > 1 ? averaged(this.members.map((m) => this.inferenceCopy(m)), this.task) : this.members[0].model;
     // No training after the search: an empty History (the trials' scores are in tuner.trials).
     return new History();
+  }
+
+  /**
+   * Greedy ensemble selection on the validation data: the best trial's model, then each next
+   * one that makes the average score better by the objective (on a tie, by the loss).
+   * see: Caruana et al., "Ensemble Selection from Libraries of Models", ICML 2004.
+   */
+  private selectMembers(candidates: Member[], validation: { x: Tensor; y: Tensor }, objective: string): Member[] {
+    const metric = objective.replace(/^val_/, '');
+    const sign = this.tuner!.objectives[0].direction === 'max' ? 1 : -1;
+    const copies = new Map(candidates.map((m) => [m, this.inferenceCopy(m)]));
+    const scoreOf = (members: Member[]) => {
+      const model = members.length > 1 ? averaged(members.map((m) => copies.get(m)!), this.task) : members[0].model;
+      const logs = model.evaluate(validation.x, validation.y);
+      return { value: sign * logs[metric], loss: logs.loss };
+    };
+    let chosen = candidates.slice(0, 1);
+    let score = scoreOf(chosen);
+    if (!Number.isFinite(score.value)) return chosen; // an objective evaluate() does not give (params, latency)
+    for (const candidate of candidates.slice(1)) {
+      const s = scoreOf([...chosen, candidate]);
+      if (s.value > score.value || (s.value === score.value && s.loss < score.loss)) {
+        chosen = [...chosen, candidate];
+        score = s;
+      }
+    }
+    return chosen;
+  }
+
+  /** The hyperparameter values of each trial whose model is part of the final one, best first. */
+  getEnsembleHyperparameters(): HPValues[] {
+    if (this.members.length === 0) fail(`${this.constructor.name}.getEnsembleHyperparameters`, 'expected fit() to have run first');
+    return this.members.map((m) => ({ ...m.values }));
   }
 
   /** The best trial's hyperparameter values. */
@@ -364,8 +448,15 @@ export abstract class AutoModel {
    * ready for model.save() in kerasm's or TensorFlow.js's format.
    */
   exportModel(): Model {
-    const model = this.trained('exportModel');
-    const exported = this.buildBest({ ...this.config!, inference: true });
+    this.trained('exportModel');
+    const exported = this.members.map((m) => this.inferenceCopy(m));
+    return exported.length > 1 ? averaged(exported, this.task) : exported[0];
+  }
+
+  /** A member's model without its training-only layers, with its trained weights. */
+  private inferenceCopy({ values, model }: Member): Model {
+    const hp = this.tuner!.oracle.space.withValues(values);
+    const exported = buildTaskModel(hp as HyperParameters, { ...this.config!, inference: true });
     // Both models come from the same values, so their layers pair up in order once the
     // training-only layers are left out.
     // By class name: the model may come from another copy of kerasm (a worker's bundle).
