@@ -7,7 +7,7 @@
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar;
 //            the settings of ORACLES below outside DEFAULT_ORACLES run only when named);
-//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 (part 2); --json FILE
+//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 --ensemble 1 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
 // scored on 2,000 others. Every algorithm gets the same budget, counted in epochs trained (which
@@ -182,12 +182,20 @@ async function image() {
   const { train, test } = loadMnist({ trainSize: 8000, testSize: 2000 });
   const started = performance.now();
   const seed = arg('seed', 1);
-  const clf = new ImageClassifier({ maxTrials: 40, seed, workers, overwrite: true });
+  const ensembleSize = arg('ensemble', 1);
+  const clf = new ImageClassifier({ maxTrials: 40, seed, workers, overwrite: true, ensembleSize });
   const refit = arg('refit', 0) === 1;
   await clf.fit(tensor(train.x, [train.n, 28, 28, 1]), Array.from(train.y), { epochs: arg('epochs', 20), batchSize: 64, timeBudget: budget, refit });
   const minutes = (performance.now() - started) / 60000;
   const { accuracy } = clf.evaluate(tensor(test.x, [test.n, 28, 28, 1]), Array.from(test.y));
-  results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), workers, budget, refit, seed };
+  const members = clf.getEnsembleHyperparameters().length;
+  const singles = [];
+  if (ensembleSize > 1) {
+    // Each of the ensemble's candidates alone on the test digits, for comparison.
+    for (const model of await clf.tuner.getBestModels(ensembleSize)) singles.push(model.evaluate(tensor(test.x, [test.n, 28, 28, 1]), tensor(Float32Array.from(test.y), [test.n])).accuracy);
+    console.log(`the ${members} of the best ${ensembleSize} trials averaged; each of those ${ensembleSize} alone on the test digits: ${singles.map((a) => `${(a * 100).toFixed(2)}%`).join(', ')}`);
+  }
+  results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), members, singles, workers, budget, refit, seed, ensembleSize };
   console.log(clf.tuner.resultsSummary(3));
   console.log(`ImageClassifier: test accuracy ${(accuracy * 100).toFixed(2)}% on 2,000 held-out digits after ${minutes.toFixed(1)} minutes ` +
     `(${clf.tuner.trials.length} trials, ${workers} workers, search budget ${budget} s${refit ? ', then the retraining of the best on all 8,000' : '; the best trial\'s model, trained on 6,400'})`);
