@@ -355,18 +355,19 @@ describe('RegularizedEvolution', () => {
     expect(oracle.population().map((t) => t.trialId)).toEqual(trials.slice(-4).map((t) => t.trialId));
   });
 
-  it('leaves the trials the median rule stopped out of the population', () => {
+  it('leaves the trials the median rule stopped or the time budget cut short out of the population', () => {
     const oracle = withSpace(new RegularizedEvolution({ seed: 1, populationSize: 3, sampleSize: 2, medianStopping: true }), space);
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 9; i++) {
       const request = oracle.populateSpace(`000${i}`);
       if (typeof request === 'string') throw new Error(request);
-      const stoppedEarly = i % 2 === 1;
+      const stoppedEarly = i % 3 === 1;
+      const cutShort = i % 3 === 2;
       oracle.update({
         trialId: `000${i}`, hyperparameters: request.values, metrics: {}, status: 'completed', score: i, bestStep: 0,
-        curve: stoppedEarly ? [i] : [i, i, i], ...(stoppedEarly ? { stoppedEarly } : {}),
+        curve: stoppedEarly || cutShort ? [i] : [i, i, i], ...(stoppedEarly ? { stoppedEarly } : {}), ...(cutShort ? { cutShort } : {}),
       });
     }
-    expect(oracle.population().map((t) => t.trialId)).toEqual(['0000', '0002', '0004']);
+    expect(oracle.population().map((t) => t.trialId)).toEqual(['0000', '0003', '0006']);
   });
 });
 

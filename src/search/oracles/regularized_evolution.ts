@@ -91,9 +91,11 @@ export class RegularizedEvolution extends Oracle {
    * The youngest populationSize completed trials, oldest first (derived from the trials, so a
    * resume needs no state). A trial the median stopping rule ended is not a member: its score
    * is a partial one, below the median of the others, and it would push out a full member.
+   * Nor is one the search's time budget cut short (a resumed search meets those): its score is
+   * partial too.
    */
   population(): Trial[] {
-    return this.completed().filter((t) => !t.stoppedEarly).slice(-this.populationSize);
+    return this.completed().filter((t) => !t.stoppedEarly && !t.cutShort).slice(-this.populationSize);
   }
 
   protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
