@@ -128,5 +128,13 @@ describe('ensembleSize', () => {
     expect(clf.getEnsembleHyperparameters()).toEqual([clf.getBestHyperparameters()]);
     expect(clf.exportModel().layers.map((l) => l.className)).not.toContain('Average');
     expect(() => new StructuredDataClassifier({ ensembleSize: 0 })).toThrow(/StructuredDataClassifier: expected ensembleSize to be a positive integer, got 0/);
+    // Before any trial: refit retrains one model, so it cannot make an ensemble.
+    const ensemble = new StructuredDataClassifier({ maxTrials: 2, seed: 3, tuner: 'random', ensembleSize: 2 });
+    await expect(ensemble.fit(train.rows, train.labels, { epochs: 1, refit: true })).rejects.toThrow(/StructuredDataClassifier.fit: expected refit: false with ensembleSize 2 .*got refit: true/);
+    expect(ensemble.tuner).toBeNull();
+    // Without validationData, ensembleSize above 1 turns the default refit off.
+    const history = await ensemble.fit(train.rows, train.labels, { epochs: 1 });
+    expect(history.epoch).toHaveLength(0); // no retraining after the search
+    expect(ensemble.tuner!.trials).toHaveLength(2);
   });
 });

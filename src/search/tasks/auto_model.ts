@@ -92,7 +92,8 @@ export interface AutoFitArgs {
   timeBudget?: number;
   /**
    * Retrain the best architecture on all the data (training and validation) for its best
-   * number of epochs (default true without validationData, as AutoKeras does).
+   * number of epochs (default true without validationData, as AutoKeras does, unless
+   * ensembleSize is above 1: an ensemble is made of the trials' own models).
    */
   refit?: boolean;
   /** 0 silent, 1 progress of the final training. */
@@ -279,6 +280,9 @@ export abstract class AutoModel {
     const split = args.validationSplit ?? 0.2;
     if (args.validationData === undefined && !(split > 0 && split < 1)) fail(name, `expected validationSplit in (0, 1), got ${split}`);
     if (args.timeBudget !== undefined && !(args.timeBudget > 0)) fail(name, `expected timeBudget > 0 seconds, got ${args.timeBudget}`);
+    const ensembleSize = this.args.ensembleSize ?? 1;
+    const refit = args.refit ?? (args.validationData === undefined && ensembleSize === 1);
+    if (refit && ensembleSize > 1) fail(name, `expected refit: false with ensembleSize ${ensembleSize} (an ensemble is made of the trials' own models; refit retrains the best alone), got refit: true`);
     const maxTrials = args.maxTrials ?? this.args.maxTrials ?? 10;
     if (!(Number.isInteger(maxTrials) && maxTrials > 0)) fail(name, `expected maxTrials to be a positive integer, got ${maxTrials}`);
 
@@ -330,7 +334,7 @@ export abstract class AutoModel {
       directory: this.args.directory,
       projectName: this.args.projectName ?? this.task,
       overwrite: this.args.overwrite ?? false,
-      modelsToKeep: this.args.ensembleSize ?? 1,
+      modelsToKeep: ensembleSize,
       onTrialEnd: this.args.onTrialEnd,
     });
     const epochs = args.epochs ?? 10;
@@ -343,7 +347,6 @@ export abstract class AutoModel {
       throw new Error(`kerasm.${name}: no trial completed; ${errors.join('; ') || 'no trial ran (is the time budget too small?)'}`);
     }
     this.bestValues = best.hyperparameters;
-    const refit = args.refit ?? args.validationData === undefined;
     if (refit) {
       // The best architecture again, trained on everything for as long as its best trial took.
       if (this.args.seed !== undefined) setRandomSeed(this.args.seed);
@@ -355,10 +358,9 @@ export abstract class AutoModel {
       this.model = model;
       return history;
     }
-    const size = this.args.ensembleSize ?? 1;
-    const models = await this.tuner.getBestModels(size);
-    const candidates = this.tuner.getBestTrials(size).map((t, i) => ({ values: t.hyperparameters, model: models[i] }));
-    this.members = size > 1 ? this.selectMembers(candidates, validation, objective) : candidates;
+    const models = await this.tuner.getBestModels(ensembleSize);
+    const candidates = this.tuner.getBestTrials(ensembleSize).map((t, i) => ({ values: t.hyperparameters, model: models[i] }));
+    this.members = ensembleSize > 1 ? this.selectMembers(candidates, validation, objective) : candidates;
     // An ensemble is made of inference copies: built here, so that their layers and the Average
     // come from one copy of kerasm even when the trials' models come from a worker's bundle.
     this.model = this.members.length > 1 ? averaged(this.members.map((m) => this.inferenceCopy(m)), this.task) : this.members[0].model;
