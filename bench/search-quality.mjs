@@ -112,6 +112,10 @@ const ORACLES = {
   // Smaller populations, which start evolving sooner.
   RegularizedEvolutionPop4: (seed) => new RegularizedEvolution({ seed, populationSize: 4, sampleSize: 2, medianStopping: false }),
   RegularizedEvolutionPop5: (seed) => new RegularizedEvolution({ seed, populationSize: 5, sampleSize: 3, medianStopping: false }),
+  // The same three with the median stopping rule, as RegularizedEvolution runs by default.
+  RegularizedEvolutionPop4Median: (seed) => new RegularizedEvolution({ seed, populationSize: 4, sampleSize: 2 }),
+  RegularizedEvolutionPop5Median: (seed) => new RegularizedEvolution({ seed, populationSize: 5, sampleSize: 3 }),
+  RegularizedEvolutionBayesianMedian: (seed) => new RegularizedEvolution({ seed, populationSize: 8, sampleSize: 3, searcher: 'bayesian' }),
   // RandomSearch's own trials with the median stopping rule: the same configurations, fewer epochs.
   RandomSearchMedian: (seed) => new RandomSearch({ seed, medianStopping: true }),
 };
