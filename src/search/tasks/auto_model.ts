@@ -2,7 +2,8 @@
 //
 // fit() checks the data against the task, derives the search space from its shape (TaskConfig),
 // holds out a seeded validation split, runs a Tuner that tries known-good architectures first,
-// then retrains the best one on all the data for the number of epochs that scored best.
+// then retrains the best one on all the data for the number of epochs that scored best (refit),
+// or keeps the best trial's model, or averages several trials' models (ensembleSize).
 //
 // What must stay true:
 // - Labels are encoded once, in fit(): predict() answers with the labels as they were given
@@ -446,8 +447,9 @@ export abstract class AutoModel {
   }
 
   /**
-   * The final model for inference: a kerasm Model without the layers that act only in training,
-   * ready for model.save() in kerasm's or TensorFlow.js's format.
+   * The final model for inference: a kerasm Model without the layers that act only in training
+   * (an ensemble: one branch per member, joined by an Average layer), ready for model.save()
+   * in kerasm's or TensorFlow.js's format.
    */
   exportModel(): Model {
     this.trained('exportModel');
