@@ -202,7 +202,7 @@ async function image() {
   results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), members, singles, workers, budget, refit, seed, ensembleSize };
   console.log(clf.tuner.resultsSummary(3));
   console.log(`ImageClassifier: test accuracy ${(accuracy * 100).toFixed(2)}% on 2,000 held-out digits after ${minutes.toFixed(1)} minutes ` +
-    `(${clf.tuner.trials.length} trials, ${workers} workers, search budget ${budget} s${refit ? ', then the retraining of the best on all 8,000' : '; the best trial\'s model, trained on 6,400'})`);
+    `(${clf.tuner.trials.length} trials, ${workers} workers, search budget ${budget} s${refit ? ', then the retraining of the best on all 8,000' : members > 1 ? `; the average of ${members} trials' models, trained on 6,400` : '; the best trial\'s model, trained on 6,400'})`);
 }
 
 if (only === 'all' || only === 'oracles') await oracles();
