@@ -7,7 +7,7 @@
 //   node bench/search-quality.mjs --only image     # part 2: ImageClassifier, 10-minute budget
 //   options: --seeds 3 --first-seed 1 --trials 24 --space mlp|wide --oracles A,B (part 1; RandomSearch always runs, it sets the bar;
 //            the settings of ORACLES below outside DEFAULT_ORACLES run only when named);
-//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 --ensemble 1 (part 2); --json FILE
+//            --budget 420 --epochs 20 --workers <cores> --refit 0|1 --seed 1 --ensemble 3 --patience 3 (part 2); --json FILE
 //
 // Part 1 searches MLPs (depth, units, dropout, optimizer, learning rate) on 3,000 MNIST digits,
 // scored on 2,000 others. Every algorithm gets the same budget, counted in epochs trained (which
@@ -186,8 +186,9 @@ async function image() {
   const { train, test } = loadMnist({ trainSize: 8000, testSize: 2000 });
   const started = performance.now();
   const seed = arg('seed', 1);
-  const ensembleSize = arg('ensemble', 1);
-  const clf = new ImageClassifier({ maxTrials: 40, seed, workers, overwrite: true, ensembleSize });
+  const ensembleSize = arg('ensemble', 3);
+  const patience = arg('patience', 3);
+  const clf = new ImageClassifier({ maxTrials: 40, seed, workers, overwrite: true, ensembleSize, patience });
   const refit = arg('refit', 0) === 1;
   await clf.fit(tensor(train.x, [train.n, 28, 28, 1]), Array.from(train.y), { epochs: arg('epochs', 20), batchSize: 64, timeBudget: budget, refit });
   const minutes = (performance.now() - started) / 60000;
@@ -201,7 +202,7 @@ async function image() {
     const ids = clf.getEnsembleHyperparameters().map((v) => ranked.find((t) => JSON.stringify(t.hyperparameters) === JSON.stringify(v)).trialId);
     console.log(`trials ${ids.join(' and ')} averaged; the best ${ensembleSize} trials (${ranked.map((t) => t.trialId).join(', ')}) alone on the test digits: ${singles.map((a) => `${(a * 100).toFixed(2)}%`).join(', ')}`);
   }
-  results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), members, singles, workers, budget, refit, seed, ensembleSize };
+  results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), members, singles, workers, budget, refit, seed, ensembleSize, patience };
   console.log(clf.tuner.resultsSummary(3));
   console.log(`ImageClassifier: test accuracy ${(accuracy * 100).toFixed(2)}% on 2,000 held-out digits after ${minutes.toFixed(1)} minutes ` +
     `(${clf.tuner.trials.length} trials, ${workers} workers, search budget ${budget} s${refit ? ', then the retraining of the best on all 8,000' : members > 1 ? `; the average of ${members} trials' models, trained on 6,400` : '; the best trial\'s model, trained on 6,400'})`);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ImageClassifier } from '../../src/search/tasks/index.js';
-import { tensor } from '../../src/tensor.js';
+import { tensor, type Tensor } from '../../src/tensor.js';
 import { Random } from '../../src/util/random.js';
 import { setRandomSeed } from '../../src/util/seed.js';
 
@@ -39,6 +39,23 @@ describe('ImageClassifier with workers', () => {
     expect(tuner.trials.map((t) => t.trialId).sort()).toEqual(['0000', '0001', '0002', '0003']);
     expect(tuner.trials.filter((t) => t.status === 'completed').length).toBeGreaterThanOrEqual(3);
     const test = lines(40, 2);
+    const predicted = clf.predict(test.x) as string[];
+    expect(predicted.filter((p, i) => p === test.y[i]).length / 40).toBeGreaterThan(0.9);
+  }, 240_000);
+
+  it('averages models trained in workers (ensembleSize), and exports the average', async () => {
+    setRandomSeed(1);
+    const train = lines(160, 3);
+    const clf = new ImageClassifier({ maxTrials: 4, seed: 4, workers: 2, workerScript: BUNDLE, verbose: 0, ensembleSize: 3 });
+    await clf.fit(train.x, train.y, { epochs: 2, batchSize: 16 });
+    const members = clf.getEnsembleHyperparameters();
+    expect(members.length).toBeGreaterThan(1);
+    const test = lines(40, 4);
+    const proba = clf.predictProba(test.x).dataSync();
+    const exported = clf.exportModel();
+    expect(exported.layers.filter((l) => l.className === 'Average')).toHaveLength(1);
+    const again = (exported.predict(test.x) as Tensor).dataSync();
+    for (let i = 0; i < proba.length; i++) expect(again[i]).toBeCloseTo(proba[i], 5);
     const predicted = clf.predict(test.x) as string[];
     expect(predicted.filter((p, i) => p === test.y[i]).length / 40).toBeGreaterThan(0.9);
   }, 240_000);
