@@ -12,8 +12,8 @@ import { setRandomSeed } from '../../src/util/seed.js';
 
 const BUNDLE = new URL('../../dist/kerasm.js', import.meta.url);
 
-/** 8x8 images: a bright row (class 'row') or column ('column'). */
-function lines(n: number, seed: number) {
+/** 8x8 images: a bright row (class 'row') or column ('column'), as tensors of `make`'s kerasm. */
+function lines(n: number, seed: number, make: typeof tensor = tensor) {
   const rng = new Random(seed);
   const x = new Float32Array(n * 64);
   const y: string[] = [];
@@ -23,7 +23,7 @@ function lines(n: number, seed: number) {
     for (let k = 0; k < 8; k++) x[i * 64 + (i % 2 ? k * 8 + at : at * 8 + k)] = 1;
     y.push(i % 2 ? 'column' : 'row');
   }
-  return { x: tensor(x, [n, 8, 8, 1]), y };
+  return { x: make(x, [n, 8, 8, 1]), y };
 }
 
 describe('ImageClassifier with workers', () => {
@@ -44,13 +44,16 @@ describe('ImageClassifier with workers', () => {
   }, 240_000);
 
   it('averages models trained in workers (ensembleSize), and exports the average', async () => {
-    setRandomSeed(1);
-    const train = lines(160, 3);
-    const clf = new ImageClassifier({ maxTrials: 4, seed: 4, workers: 2, workerScript: BUNDLE, verbose: 0, ensembleSize: 3 });
+    // Through the bundle, as a user runs it: the trials' models are rebuilt on this thread by the
+    // bundle's own hypermodel, which must be the copy of kerasm the classifier comes from.
+    const bundled = await import(BUNDLE.href) as typeof import('../../src/index.js');
+    bundled.setRandomSeed(1);
+    const train = lines(160, 3, bundled.tensor);
+    const clf = new bundled.ImageClassifier({ maxTrials: 4, seed: 4, workers: 2, verbose: 0, ensembleSize: 3 });
     await clf.fit(train.x, train.y, { epochs: 2, batchSize: 16 });
     const members = clf.getEnsembleHyperparameters();
     expect(members.length).toBeGreaterThan(1);
-    const test = lines(40, 4);
+    const test = lines(40, 4, bundled.tensor);
     const proba = clf.predictProba(test.x).dataSync();
     const exported = clf.exportModel();
     expect(exported.layers.filter((l) => l.className === 'Average')).toHaveLength(1);
