@@ -37,9 +37,10 @@ export interface ProjectStore {
   deleteModel(trialId: string): Promise<void>;
   /**
    * Deletes what an interrupted run may have left behind: the weights of every trial not in
-   * `keep`, and half-written state.
+   * `keep`, and half-written state. Returns the trials of `keep` whose weights are stored (a
+   * search that kept fewer models than `keep` holds has none for the others).
    */
-  removeStale(keep: ReadonlySet<string>): Promise<void>;
+  removeStale(keep: ReadonlySet<string>): Promise<Set<string>>;
 }
 
 function isNode(): boolean {
@@ -110,11 +111,12 @@ export async function fileStore(directory: string, projectName: string): Promise
       doomed.add(trialId);
     },
     async removeStale(keep) {
+      const stored = new Set<string>();
       let names: string[];
       try {
         names = await fs.readdir(root);
       } catch (e) {
-        if ((e as { code?: string }).code === 'ENOENT') return;
+        if ((e as { code?: string }).code === 'ENOENT') return stored;
         throw e;
       }
       for (const name of names) {
@@ -122,7 +124,9 @@ export async function fileStore(directory: string, projectName: string): Promise
         // state.json.<pid>.tmp: a writeState killed before its rename.
         const halfWritten = name.startsWith('state.json.') && name.endsWith('.tmp');
         if ((id !== null && !keep.has(id)) || halfWritten) await fs.rm(path.join(root, name), { recursive: true, force: true });
+        else if (id !== null) stored.add(id);
       }
+      return stored;
     },
   };
 }

@@ -94,7 +94,12 @@ export async function indexedDBStore(directory: string, projectName: string): Pr
       doomed.add(trialId);
     },
     async removeStale(keep) {
-      for (const id of await savedTrialIds()) if (!keep.has(id)) await removeModel(modelUrl(id));
+      const stored = new Set<string>();
+      for (const id of await savedTrialIds()) {
+        if (!keep.has(id)) await removeModel(modelUrl(id));
+        else stored.add(id);
+      }
+      return stored;
     },
   };
 }

@@ -342,7 +342,10 @@ export class Tuner {
       const weights = this.keptWeights.get(trial.trialId);
       if (weights) model.setWeights(weights);
       else if (this.store && this.savedOnDisk.has(trial.trialId)) await model.loadWeights(this.store.modelUrl(trial.trialId), { matchBy: 'order' });
-      else throw new Error(`kerasm.Tuner.getBestModels: the weights of trial ${trial.trialId} were not kept; ask for at most modelsToKeep (${this.modelsToKeep}) models`);
+      else if (this.store && this.getBestTrials(this.modelsToKeep).includes(trial)) {
+        throw new Error(`kerasm.Tuner.getBestModels: the weights of trial ${trial.trialId} are not in ${this.store.modelUrl(trial.trialId)} ` +
+          '(deleted, or kept by a run with a smaller modelsToKeep); hasModel(trialId) tells which trials have them');
+      } else throw new Error(`kerasm.Tuner.getBestModels: the weights of trial ${trial.trialId} were not kept; ask for at most modelsToKeep (${this.modelsToKeep}) models`);
       models.push(model);
     }
     return models;
@@ -582,7 +585,10 @@ export class Tuner {
       return;
     }
     const text = await this.store.readState();
-    if (text === null) return this.store.removeStale(new Set());
+    if (text === null) {
+      await this.store.removeStale(new Set());
+      return;
+    }
     const state = this.parseState(text);
     this.oracle.space.merge(state.space.space);
     for (const trial of state.trials) this.oracle.update(trial);
@@ -592,9 +598,14 @@ export class Tuner {
       this.oracle.markRunning(trialId, request);
       this.rerun.push({ trialId, index: Number(trialId), request });
     }
+    // The best trials by the current modelsToKeep; the search may have kept fewer.
     const keep = new Set(this.getBestTrials(this.modelsToKeep).map((t) => t.trialId));
-    for (const id of keep) this.savedOnDisk.add(id);
-    await this.store.removeStale(keep);
+    for (const id of await this.store.removeStale(keep)) this.savedOnDisk.add(id);
+  }
+
+  /** Whether a finished trial's trained weights are kept (see modelsToKeep and getBestModels). */
+  hasModel(trialId: string): boolean {
+    return this.keptWeights.has(trialId) || this.savedOnDisk.has(trialId);
   }
 
   private parseState(text: string): StateFile {

@@ -1,7 +1,7 @@
 // What a run interrupted between saving weights and writing state.json leaves in a project
 // directory must never stop the project from loading: weights of trials that state.json does
 // not keep, half-saved weights and half-written state files are removed when it is opened, and
-// a kept trial whose weights are gone fails only when its model is asked for.
+// a kept trial whose weights are gone fails only when its model is asked for, and hasModel says so.
 
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,8 +72,9 @@ describe('a project directory after an interrupted run', () => {
       (await first.getBestModels(1))[0].getWeights().map((w) => Array.from(w.dataSync())),
     );
     expect(reopened.getBestTrials(1)[0].trialId).toBe(best.trialId);
+    expect([reopened.hasModel(best.trialId), reopened.hasModel(runnerUp.trialId)]).toEqual([true, false]);
     await expect(reopened.getBestModels(2)).rejects.toThrow(
-      new RegExp(`cannot read the model file '.*trial_${runnerUp.trialId}/model\\.json' \\(no such file\\)`),
+      new RegExp(`the weights of trial ${runnerUp.trialId} are not in .*trial_${runnerUp.trialId}/model\\.json \\(deleted, or kept by a run with a smaller modelsToKeep\\)`),
     );
     // The search itself goes on.
     await reopened.search(x, y, fitArgs);

@@ -6,6 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { io, loadModel, setRandomSeed, tensor, type Tensor } from '../../src/index.js';
 import { ImageClassifier, StructuredDataClassifier } from '../../src/search/tasks/index.js';
@@ -118,6 +121,26 @@ describe('ensembleSize', () => {
     const exported = clf.exportModel();
     expect(exported.layers.filter((l) => l.className === 'Average')).toHaveLength(1);
     await expectPortable(clf.predictProba(x), x, exported);
+  });
+
+  it('a resumed search that kept fewer models makes a smaller ensemble instead of failing', async () => {
+    setRandomSeed(6);
+    const train = table(120, 1);
+    const val = table(60, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'kerasm-ensemble-'));
+    try {
+      const first = new StructuredDataClassifier({ maxTrials: 3, seed: 2, tuner: 'random', directory: dir, overwrite: true });
+      await first.fit(train.rows, train.labels, { epochs: 2, validationData: [val.rows, val.labels] });
+      // Resumed with every trial done: only the best trial's weights were kept (ensembleSize 1).
+      const again = new StructuredDataClassifier({ maxTrials: 3, seed: 2, tuner: 'random', directory: dir, ensembleSize: 3 });
+      await again.fit(train.rows, train.labels, { epochs: 2, validationData: [val.rows, val.labels] });
+      expect(again.tuner!.trials.map((t) => t.score)).toEqual(first.tuner!.trials.map((t) => t.score));
+      const [best, second] = again.tuner!.getBestTrials(2);
+      expect([again.tuner!.hasModel(best.trialId), again.tuner!.hasModel(second.trialId)]).toEqual([true, false]);
+      expect(again.getEnsembleHyperparameters()).toEqual([again.getBestHyperparameters()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the best model alone by default, and refuses a bad ensembleSize', async () => {

@@ -55,7 +55,7 @@ export interface AutoModelArgs {
   maxModelSize?: number;
   /** Seconds a trial may take before it is stopped and marked failed (see TunerArgs.trialTimeout). */
   trialTimeout?: number;
-  /** Epochs without improvement of val_loss before a trial stops (default 3). */
+  /** Epochs without improvement of val_loss before a trial stops (default 10, as in AutoKeras). */
   patience?: number;
   /** Values fixed for every trial (e.g. `{ 'conv/blocks': 2 }`); the others are searched. */
   hyperparameters?: HPValues;
@@ -308,7 +308,7 @@ export abstract class AutoModel {
       inputShape: inputs.shape.slice(1),
       outputUnits: this.classifier ? this.encoder!.classes.length : targets.shape[1],
       stats: featureStats(train.x),
-      patience: this.args.patience ?? 3,
+      patience: this.args.patience ?? 10,
       decaySteps: (args.epochs ?? 10) * Math.ceil(train.x.shape[0] / (args.batchSize ?? 32)),
       ...(this.args.hyperparameters ? { fixed: { ...this.args.hyperparameters } } : {}),
     };
@@ -359,8 +359,13 @@ export abstract class AutoModel {
       this.model = model;
       return history;
     }
-    const models = await this.tuner.getBestModels(ensembleSize);
-    const candidates = this.tuner.getBestTrials(ensembleSize).map((t, i) => ({ values: t.hyperparameters, model: models[i] }));
+    // A resumed search may hold the weights of fewer trials than ensembleSize asks for (it kept
+    // them with a smaller one): the candidates are the best trials up to the first without.
+    const ranked = this.tuner.getBestTrials(ensembleSize);
+    const held = ranked.findIndex((t) => !this.tuner!.hasModel(t.trialId));
+    const count = Math.max(1, held < 0 ? ranked.length : held);
+    const models = await this.tuner.getBestModels(count);
+    const candidates = ranked.slice(0, count).map((t, i) => ({ values: t.hyperparameters, model: models[i] }));
     this.members = ensembleSize > 1 ? this.selectMembers(candidates, validation, objective) : candidates;
     // An ensemble is made of inference copies: built here, so that their layers and the Average
     // come from one copy of kerasm even when the trials' models come from a worker's bundle.

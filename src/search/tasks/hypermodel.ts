@@ -38,7 +38,7 @@ export interface TaskConfig {
   outputUnits: number;
   /** Mean and variance of each feature (last axis) of the training data. */
   stats: { mean: number[]; variance: number[] };
-  /** Epochs without improvement of val_loss before a trial stops (default 3). */
+  /** Epochs without improvement of val_loss before a trial stops (default 10, as in AutoKeras). */
   patience?: number;
   /** Optimizer steps of a whole training (epochs x batches per epoch), for 'cosine' decay. */
   decaySteps?: number;
@@ -223,7 +223,7 @@ export function taskHyperModel(config: TaskConfig): HyperModel {
   return {
     build: (hp) => buildTaskModel(hp, config),
     fit: (_hp: HyperParameters, model: Model, x: Data, y: Data, fitArgs: FitArgs): Promise<History> => {
-      const callbacks = [...(fitArgs.callbacks ?? []), new EarlyStopping({ monitor: 'val_loss', patience: config.patience ?? 3 })];
+      const callbacks = [...(fitArgs.callbacks ?? []), new EarlyStopping({ monitor: 'val_loss', patience: config.patience ?? 10 })];
       return model.fit(x, y, { ...fitArgs, callbacks });
     },
   };
