@@ -154,7 +154,10 @@ describe('search state in IndexedDB', () => {
     const [again] = await reopened.getBestModels(1);
     expect(again.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(model.getWeights().map((w) => Array.from(w.dataSync())));
     expect(reopened.getBestTrials(1)[0].trialId).toBe(best.trialId);
-    await expect(reopened.getBestModels(2)).rejects.toThrow(`no model named '${DIRECTORY}/stale/trial_${runnerUp.trialId}' in IndexedDB`);
+    expect([reopened.hasModel(best.trialId), reopened.hasModel(runnerUp.trialId)]).toEqual([true, false]);
+    await expect(reopened.getBestModels(2)).rejects.toThrow(
+      `the weights of trial ${runnerUp.trialId} are not in indexeddb://${DIRECTORY}/stale/trial_${runnerUp.trialId} (deleted, or kept by a run with a smaller modelsToKeep)`,
+    );
   });
 
   it('deletes a model only once the next state is written', async () => {
