@@ -11,13 +11,14 @@
 // - Bad data ends fit() before any trial, with an error that says what the task expected.
 // see: autokeras/auto_model.py, autokeras/tasks/image.py, autokeras/tasks/structured_data.py
 
-import { Input } from '../../layers/core.js';
+import { ActivationLayer, Input } from '../../layers/core.js';
 import type { SymbolicTensor } from '../../layers/layer.js';
 import { Average } from '../../layers/merge.js';
 import type { Normalization } from '../../layers/preprocessing.js';
 import { fail } from '../../ops/check.js';
+import * as ops from '../../ops/index.js';
 import { Model } from '../../models/model.js';
-import { Tensor, tensor } from '../../tensor.js';
+import { Tensor, tensor, tidy } from '../../tensor.js';
 import { History, type Logs } from '../../training/callbacks.js';
 import type { Data } from '../../training/fit.js';
 import { Random } from '../../util/random.js';
@@ -129,8 +130,12 @@ function averaged(members: Model[], name: string): Model {
     }
     return mapped.get(member.outputs[0])!;
   });
-  const model = new Model({ inputs: input, outputs: new Average().apply(branches), name: `${name}_ensemble` });
-  const { loss, metrics } = members[0].compileArgs!;
+  return compiledLike(new Model({ inputs: input, outputs: new Average().apply(branches), name: `${name}_ensemble` }), members[0]);
+}
+
+/** `model` compiled with `source`'s loss and metrics, for evaluate() (an optimizer it never uses). */
+function compiledLike(model: Model, source: Model): Model {
+  const { loss, metrics } = source.compileArgs!;
   model.compile({ optimizer: 'sgd', loss, ...(metrics ? { metrics } : {}) });
   return model;
 }
@@ -241,8 +246,7 @@ export abstract class AutoModel {
   protected readonly args: AutoModelArgs;
   private config: TaskConfig | null = null;
   private encoder: LabelEncoder | null = null;
-  private bestValues: HPValues | null = null;
-  /** The trials whose models make the final model, with those models (one unless ensembled). */
+  /** The trials whose models make the final model, best first, with those models (one unless ensembled). */
   private members: Member[] = [];
 
   constructor(args: AutoModelArgs = {}) {
@@ -347,13 +351,13 @@ export abstract class AutoModel {
       const errors = this.tuner.trials.map((t) => `trial ${t.trialId}: ${t.status}${t.error ? ` (${t.error})` : ''}`);
       throw new Error(`kerasm.${name}: no trial completed; ${errors.join('; ') || 'no trial ran (is the time budget too small?)'}`);
     }
-    this.bestValues = best.hyperparameters;
     if (refit) {
       // The best architecture again, trained on everything for as long as its best trial took.
       if (this.args.seed !== undefined) setRandomSeed(this.args.seed);
       const all = args.validationData ? train : { x: inputs, y: targets };
       const refitEpochs = (best.bestStep ?? epochs - 1) + 1;
-      const model = this.buildBest({ ...this.config, decaySteps: refitEpochs * Math.ceil(all.x.shape[0] / batchSize) });
+      const hp = this.tuner.oracle.space.withValues(best.hyperparameters) as HyperParameters;
+      const model = buildTaskModel(hp, { ...this.config, decaySteps: refitEpochs * Math.ceil(all.x.shape[0] / batchSize) });
       const history = await model.fit(all.x, all.y, { epochs: refitEpochs, batchSize, verbose: args.verbose ?? 0 });
       this.members = [{ values: best.hyperparameters, model }];
       this.model = model;
@@ -366,39 +370,56 @@ export abstract class AutoModel {
     const count = Math.max(1, held < 0 ? ranked.length : held);
     const models = await this.tuner.getBestModels(count);
     const candidates = ranked.slice(0, count).map((t, i) => ({ values: t.hyperparameters, model: models[i] }));
-    this.members = ensembleSize > 1 ? this.selectMembers(candidates, validation, objective) : candidates;
-    // An ensemble is made of inference copies: built here, so that their layers and the Average
-    // come from one copy of kerasm even when the trials' models come from a worker's bundle.
-    this.model = this.members.length > 1 ? averaged(this.members.map((m) => this.inferenceCopy(m)), this.task) : this.members[0].model;
+    if (candidates.length > 1) {
+      const { members, model } = this.selectEnsemble(candidates, validation, objective);
+      this.members = members;
+      this.model = model;
+    } else {
+      this.members = candidates;
+      this.model = candidates[0].model;
+    }
     // No training after the search: an empty History (the trials' scores are in tuner.trials).
     return new History();
   }
 
   /**
    * Greedy ensemble selection on the validation data: the best trial's model, then each next
-   * one that makes the average score better by the objective (on a tie, by the loss).
+   * one that makes the average score better by the objective (on a tie, by the loss). Each
+   * candidate predicts the validation data once; a combination is scored by evaluating the mean
+   * of those outputs through an identity model compiled with the task's loss and metrics.
+   * The members are inference copies, built here, so that their layers and the Average come
+   * from one copy of kerasm even when the trials' models come from a worker's bundle.
    * see: Caruana et al., "Ensemble Selection from Libraries of Models", ICML 2004.
    */
-  private selectMembers(candidates: Member[], validation: { x: Tensor; y: Tensor }, objective: string): Member[] {
+  private selectEnsemble(candidates: Member[], validation: { x: Tensor; y: Tensor }, objective: string): { members: Member[]; model: Model } {
+    const copies = candidates.map((m) => this.inferenceCopy(m));
+    const outputs = copies.map((copy) => copy.predict(validation.x) as Tensor);
+    const input = Input({ shape: outputs[0].shape.slice(1) });
+    const scorer = compiledLike(new Model({ inputs: input, outputs: new ActivationLayer({ activation: 'linear' }).apply(input) }), copies[0]);
     const metric = objective.replace(/^val_/, '');
     const sign = this.tuner!.objectives[0].direction === 'max' ? 1 : -1;
-    const copies = new Map(candidates.map((m) => [m, this.inferenceCopy(m)]));
-    const scoreOf = (members: Member[]) => {
-      const model = members.length > 1 ? averaged(members.map((m) => copies.get(m)!), this.task) : members[0].model;
-      const logs = model.evaluate(validation.x, validation.y);
+    const scoreOf = (chosen: number[]) => {
+      const logs = tidy(() => {
+        const sum = chosen.slice(1).reduce((acc, i) => ops.add(acc, outputs[i]), outputs[chosen[0]]);
+        return scorer.evaluate(ops.scaleShift(sum, 1 / chosen.length), validation.y);
+      });
       return { value: sign * logs[metric], loss: logs.loss };
     };
-    let chosen = candidates.slice(0, 1);
+    let chosen = [0];
     let score = scoreOf(chosen);
-    if (!Number.isFinite(score.value)) return chosen; // an objective evaluate() does not give (params, latency)
-    for (const candidate of candidates.slice(1)) {
-      const s = scoreOf([...chosen, candidate]);
-      if (s.value > score.value || (s.value === score.value && s.loss < score.loss)) {
-        chosen = [...chosen, candidate];
-        score = s;
+    // An objective evaluate() does not give (params, latency): the best trial alone.
+    if (Number.isFinite(score.value)) {
+      for (let i = 1; i < candidates.length; i++) {
+        const s = scoreOf([...chosen, i]);
+        if (s.value > score.value || (s.value === score.value && s.loss < score.loss)) {
+          chosen = [...chosen, i];
+          score = s;
+        }
       }
     }
-    return chosen;
+    outputs.forEach((t) => t.dispose());
+    const members = chosen.map((i) => candidates[i]);
+    return { members, model: members.length > 1 ? averaged(chosen.map((i) => copies[i]), this.task) : members[0].model };
   }
 
   /** The hyperparameter values of each trial whose model is part of the final one, best first. */
@@ -409,8 +430,8 @@ export abstract class AutoModel {
 
   /** The best trial's hyperparameter values. */
   getBestHyperparameters(): HPValues {
-    if (!this.bestValues) fail(`${this.constructor.name}.getBestHyperparameters`, 'expected fit() to have run first');
-    return { ...this.bestValues };
+    if (this.members.length === 0) fail(`${this.constructor.name}.getBestHyperparameters`, 'expected fit() to have run first');
+    return { ...this.members[0].values };
   }
 
   /**
@@ -488,11 +509,6 @@ export abstract class AutoModel {
       }
     });
     return exported;
-  }
-
-  private buildBest(config: TaskConfig): Model {
-    const hp = this.tuner!.oracle.space.withValues(this.bestValues!);
-    return buildTaskModel(hp as HyperParameters, config);
   }
 
   private trained(what: string): Model {
