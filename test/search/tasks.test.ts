@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { RandomTranslation } from '../../src/layers/preprocessing.js';
 import { ImageClassifier, ImageRegressor, StructuredDataClassifier, StructuredDataRegressor } from '../../src/search/tasks/index.js';
-import { buildTaskModel, warmStartValues } from '../../src/search/tasks/hypermodel.js';
+import { buildTaskModel, DEFAULT_PATIENCE, taskHyperModel, warmStartValues } from '../../src/search/tasks/hypermodel.js';
+import type { FitArgs } from '../../src/training/fit.js';
 import { HyperParameters } from '../../src/search/hyperparameters.js';
 import { setRandomSeed } from '../../src/util/seed.js';
 import { tensor, type Tensor } from '../../src/tensor.js';
@@ -95,6 +96,31 @@ describe('the task hypermodel', () => {
     expect(rateAt('cosine', 50)).toBeCloseTo(0.001, 9);
     expect(rateAt('cosine', 100)).toBeCloseTo(0, 9);
     expect(rateAt('constant', 100)).toBeCloseTo(0.002, 9);
+  });
+
+  it('stops a trial after 10 epochs without a better val_loss by default (AutoKeras), or after config.patience', async () => {
+    const config = { task: 'image_classifier' as const, inputShape: [8, 8, 1], outputUnits: 3, stats: { mean: [0], variance: [1] } };
+    /** The epoch after which training stopped, for a val_loss that is best at epoch 0. */
+    const stopsAfter = async (patience?: number) => {
+      const hypermodel = taskHyperModel(patience === undefined ? config : { ...config, patience });
+      // A model stand-in that runs the callbacks the hypermodel adds, over 30 epochs.
+      const model = {
+        stopTraining: false,
+        async fit(_x: unknown, _y: unknown, args: FitArgs) {
+          const callbacks = args.callbacks ?? [];
+          callbacks.forEach((c) => { c.setModel(model as never); c.onTrainBegin(); });
+          for (let epoch = 0; epoch < 30; epoch++) {
+            callbacks.forEach((c) => c.onEpochEnd(epoch, { val_loss: epoch === 0 ? 1 : 2 }));
+            if (model.stopTraining) return epoch;
+          }
+          return null;
+        },
+      };
+      return hypermodel.fit!(new HyperParameters(), model as never, [], [], { epochs: 30 }) as unknown as number | null;
+    };
+    expect(DEFAULT_PATIENCE).toBe(10);
+    expect(await stopsAfter()).toBe(10);
+    expect(await stopsAfter(3)).toBe(3);
   });
 
   it('builds the Keras MNIST convnet from the first warm-start values', () => {

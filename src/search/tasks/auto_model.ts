@@ -56,7 +56,7 @@ export interface AutoModelArgs {
   maxModelSize?: number;
   /** Seconds a trial may take before it is stopped and marked failed (see TunerArgs.trialTimeout). */
   trialTimeout?: number;
-  /** Epochs without improvement of val_loss before a trial stops (default 10, as in AutoKeras). */
+  /** Epochs without improvement of val_loss before a trial stops (default DEFAULT_PATIENCE, 10, as in AutoKeras). */
   patience?: number;
   /** Values fixed for every trial (e.g. `{ 'conv/blocks': 2 }`); the others are searched. */
   hyperparameters?: HPValues;
@@ -312,7 +312,7 @@ export abstract class AutoModel {
       inputShape: inputs.shape.slice(1),
       outputUnits: this.classifier ? this.encoder!.classes.length : targets.shape[1],
       stats: featureStats(train.x),
-      patience: this.args.patience ?? 10,
+      ...(this.args.patience !== undefined ? { patience: this.args.patience } : {}),
       decaySteps: (args.epochs ?? 10) * Math.ceil(train.x.shape[0] / (args.batchSize ?? 32)),
       ...(this.args.hyperparameters ? { fixed: { ...this.args.hyperparameters } } : {}),
     };
