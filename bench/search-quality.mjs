@@ -201,7 +201,7 @@ async function image() {
     for (const model of await clf.tuner.getBestModels(ensembleSize)) singles.push(model.evaluate(tensor(test.x, [test.n, 28, 28, 1]), tensor(Float32Array.from(test.y), [test.n])).accuracy);
     const ranked = clf.tuner.getBestTrials(ensembleSize);
     const ids = clf.getEnsembleHyperparameters().map((v) => ranked.find((t) => JSON.stringify(t.hyperparameters) === JSON.stringify(v)).trialId);
-    console.log(`trials ${ids.join(' and ')} averaged; the best ${ensembleSize} trials (${ranked.map((t) => t.trialId).join(', ')}) alone on the test digits: ${singles.map((a) => `${(a * 100).toFixed(2)}%`).join(', ')}`);
+    console.log(`trials ${ids.join(' and ')} averaged; the best ${ranked.length} trials (${ranked.map((t) => t.trialId).join(', ')}) alone on the test digits: ${singles.map((a) => `${(a * 100).toFixed(2)}%`).join(', ')}`);
   }
   results.image = { accuracy, minutes, trials: clf.tuner.trials.length, best: clf.getBestHyperparameters(), members, singles, workers, budget, refit, seed, ensembleSize, patience };
   console.log(clf.tuner.resultsSummary(3));
