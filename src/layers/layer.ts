@@ -155,6 +155,13 @@ export abstract class Layer {
    * supports_masking). Layers without it drop an incoming mask, as Keras 3 does.
    */
   readonly supportsMasking: boolean = false;
+  /**
+   * True for a random augmentation layer (RandomTranslation, RandomRotation, RandomZoom): it
+   * has no weights and is the identity outside training, so an inference model may leave it
+   * out. A property rather than a class test, so that it holds for layers made by another copy
+   * of kerasm (a worker's bundle).
+   */
+  readonly augmentation: boolean = false;
   private readonly declared: Variable[] = [];
   readonly nodes: Node[] = [];
 

@@ -179,6 +179,7 @@ function resampleImages(
  * inference, and while training one affine map per image drawn by `drawMap`.
  */
 abstract class RandomImageLayer extends Layer {
+  override readonly augmentation = true;
   readonly fillMode: FillMode;
   readonly fillValue: number;
   readonly interpolation: Interpolation;

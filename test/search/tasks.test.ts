@@ -65,6 +65,22 @@ describe('ImageClassifier', () => {
     expect(Array.from((exported.predict(images) as Tensor).dataSync())).toEqual(Array.from(clf.predictProba(test.x).dataSync()));
   });
 
+  it('exports without its augmentation layers, predicting what the trained model predicts', async () => {
+    setRandomSeed(2);
+    const train = bars(60, 3);
+    const augment = { 'augment/translation': 0.1, 'augment/rotation': 0.06, 'augment/zoom': 0.1 };
+    const clf = new ImageClassifier({ maxTrials: 1, seed: 1, tuner: 'random', hyperparameters: augment });
+    await clf.fit(train.x, train.y, { epochs: 1, batchSize: 16, refit: false });
+    const [trained] = await clf.tuner!.getBestModels(1); // the final model, without a refit
+    const augmentations = trained.layers.filter((l) => l.augmentation).map((l) => l.className);
+    expect(augmentations.sort()).toEqual(['RandomRotation', 'RandomTranslation', 'RandomZoom']);
+    const exported = clf.exportModel();
+    expect(exported.layers.filter((l) => l.augmentation)).toEqual([]);
+    expect(exported.layers).toHaveLength(trained.layers.length - 3);
+    const images = train.x.reshape([60, 8, 8, 1]);
+    expect(Array.from((exported.predict(images) as Tensor).dataSync())).toEqual(Array.from((trained.predict(images) as Tensor).dataSync()));
+  });
+
   it('refuses data that does not fit the task, before any trial', async () => {
     const clf = new ImageClassifier({ maxTrials: 1 });
     await expect(clf.fit(tensor(new Float32Array(20), [4, 5]), [0, 1, 0, 1])).rejects.toThrow(/ImageClassifier: expected images of shape \[samples, height, width\] or \[samples, height, width, channels\], got \[4, 5\]/);

@@ -104,9 +104,6 @@ export interface AutoFitArgs {
 
 type Labels = (number | string)[];
 
-/** Layers that act only while training, left out of an exported model. */
-const TRAINING_ONLY: readonly string[] = ['RandomTranslation', 'RandomRotation', 'RandomZoom'];
-
 /** A trial whose model is part of the final model. */
 interface Member {
   values: HPValues;
@@ -483,14 +480,13 @@ export abstract class AutoModel {
     return exported.length > 1 ? averaged(exported, this.task) : exported[0];
   }
 
-  /** A member's model without its training-only layers, with its trained weights. */
+  /** A member's model without its augmentation layers, with its trained weights. */
   private inferenceCopy({ values, model }: Member): Model {
     const hp = this.tuner!.oracle.space.withValues(values);
     const exported = buildTaskModel(hp as HyperParameters, { ...this.config!, inference: true });
     // Both models come from the same values, so their layers pair up in order once the
-    // training-only layers are left out.
-    // By class name: the model may come from another copy of kerasm (a worker's bundle).
-    const source = model.layers.filter((l) => !TRAINING_ONLY.includes(l.className));
+    // augmentation layers (the identity at inference) are left out.
+    const source = model.layers.filter((l) => !l.augmentation);
     if (source.length !== exported.layers.length) {
       throw new Error(`kerasm.${this.constructor.name}.exportModel: the inference model has ${exported.layers.length} layers, expected ${source.length}`);
     }
