@@ -75,7 +75,7 @@ export class BatchNormalization extends Layer {
       const variance = average(ops.square(centered));
       const inv = ops.reciprocal(ops.sqrt(ops.scaleShift(variance, 1, this.epsilon)));
       y = ops.mul(centered, inv);
-      noGrad(() => this.updateMoving(mean.dataSync() as Float32Array, variance.dataSync() as Float32Array));
+      noGrad(() => this.updateMoving(mean, variance));
       if (this.gamma) y = ops.mul(y, this.gamma.value);
       if (this.beta) y = ops.add(y, this.beta.value);
     } else {
@@ -98,25 +98,21 @@ export class BatchNormalization extends Layer {
   /**
    * The average over the rows the mask keeps, sum(mask_r * v_r) / (kept + 1e-7): Keras 3's
    * masked moments (an all-masked batch gives 0, not NaN). The sum is one product of the mask
-   * as a row with v, so the mask never leaves the heap.
+   * as a row with v, so the mask never leaves the heap; nor does the count.
    */
   private maskedAverage(mask: Tensor, x: Tensor): (v: Tensor) => Tensor {
     checkMaskShape(this, x, mask);
     const row = mask.reshape([1, mask.size]);
-    const scale = 1 / (ops.sum(mask).dataSync()[0] + 1e-7);
-    return (v) => ops.scaleShift(ops.matmul(row, v).reshape([v.shape[1]]), scale);
+    const kept = ops.scaleShift(ops.sum(mask), 1, 1e-7);
+    return (v) => ops.div(ops.matmul(row, v).reshape([v.shape[1]]), kept);
   }
 
-  private updateMoving(mean: Float32Array, variance: Float32Array): void {
+  /** moving = moving * momentum + batch * (1 - momentum), in place on the heap (nothing is read back). */
+  private updateMoving(mean: Tensor, variance: Tensor): void {
     const m = this.momentum;
-    const mm = this.movingMean.read();
-    const mv = this.movingVariance.read();
-    for (let c = 0; c < mm.length; c++) {
-      mm[c] = mm[c] * m + mean[c] * (1 - m);
-      mv[c] = mv[c] * m + variance[c] * (1 - m);
+    for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      ops.add(ops.scaleShift(moving.value, m), ops.scaleShift(batch, 1 - m), { out: moving.value });
     }
-    this.movingMean.assign(mm);
-    this.movingVariance.assign(mv);
   }
 
   override getConfig() {
