@@ -355,6 +355,33 @@ describe('RegularizedEvolution', () => {
     expect(oracle.population().map((t) => t.trialId)).toEqual(trials.slice(-4).map((t) => t.trialId));
   });
 
+  it('starts evolving after populationSize trials, counting those the median rule stopped', () => {
+    const oracle = withSpace(new RegularizedEvolution({ seed: 4, populationSize: 4, sampleSize: 2, medianStopping: true }), space);
+    const full: Trial[] = [];
+    for (let i = 0; i < 4; i++) {
+      const request = oracle.populateSpace(`000${i}`);
+      if (typeof request === 'string') throw new Error(request);
+      const stoppedEarly = i === 1 || i === 2;
+      const trial: Trial = {
+        trialId: `000${i}`, hyperparameters: request.values, metrics: {}, status: 'completed', score: score(request.values), bestStep: 0,
+        curve: stoppedEarly ? [0] : [0, 0, 0], ...(stoppedEarly ? { stoppedEarly } : {}),
+      };
+      oracle.update(trial);
+      if (!stoppedEarly) full.push(trial);
+    }
+    expect(oracle.population()).toHaveLength(2);
+    // Each of the next proposals is a full member with one value changed (c follows kind).
+    for (let i = 4; i < 8; i++) {
+      const request = oracle.populateSpace(`000${i}`);
+      if (typeof request === 'string') throw new Error(request);
+      const child = request.values;
+      const changed = (p: Trial) => ['a', 'b', 'kind'].filter((k) => p.hyperparameters[k] !== child[k]).length +
+        (p.hyperparameters.kind === child.kind && p.hyperparameters.c !== child.c ? 1 : 0);
+      expect(full.some((p) => changed(p) === 1)).toBe(true);
+      oracle.update({ trialId: `000${i}`, hyperparameters: child, metrics: {}, status: 'failed', bestStep: 0, error: 'not trained' });
+    }
+  });
+
   it('leaves the trials the median rule stopped or the time budget cut short out of the population', () => {
     const oracle = withSpace(new RegularizedEvolution({ seed: 1, populationSize: 3, sampleSize: 2, medianStopping: true }), space);
     for (let i = 0; i < 9; i++) {

@@ -18,6 +18,14 @@
 // best within half its budget in 6 of 12 seeds against 4 on the wide space and 9 against 9 on
 // the narrow one (the 6th fraction 0.49 against 0.79, and 0.34 against 0.38). With the stopped
 // trials in the population it managed 3 of 12 on the wide space.
+//
+// The first populationSize trials are random, as in the paper, counting those the rule stopped;
+// after them every trial is a child, and the population grows from its full members to
+// populationSize before the oldest start to leave. Waiting instead for populationSize full
+// members spent about half the wide space's budget on random trials (a poor setting is stopped
+// after an epoch, so about half the random trials do not count): starting after
+// populationSize trials raised the benchmark's mean best from 0.9323 to 0.9372 (wide) and from
+// 0.9385 to 0.9400 (narrow), with 6 and 9 of 12 seeds within half the budget as before.
 // see: Real et al., "Regularized Evolution for Image Classifier Architecture Search", AAAI 2019.
 
 import type { Random } from '../../util/random.js';
@@ -26,7 +34,10 @@ import { bestByAcquisition } from './gaussian_process.js';
 import { Oracle, type OracleArgs, type Trial, type TrialRequest } from './oracle.js';
 
 export interface RegularizedEvolutionArgs extends OracleArgs {
-  /** Completed trials kept in the population (default 20); random trials until it is full. */
+  /**
+   * Completed trials kept in the population (default 20), and the number of random trials
+   * before the first child.
+   */
   populationSize?: number;
   /** Population members drawn for each tournament (default 5). */
   sampleSize?: number;
@@ -101,7 +112,7 @@ export class RegularizedEvolution extends Oracle {
   protected propose(trialId: string): TrialRequest | 'wait' | 'exhausted' {
     const rng = this.rngFor(trialId);
     const population = this.population();
-    if (population.length < this.populationSize) {
+    if (this.completed().length < this.populationSize || population.length === 0) {
       const values = this.sampleUnseen(rng);
       return values === null ? 'exhausted' : { values };
     }
