@@ -107,11 +107,15 @@ export class BatchNormalization extends Layer {
     return (v) => ops.div(ops.matmul(row, v).reshape([v.shape[1]]), kept);
   }
 
-  /** moving = moving * momentum + batch * (1 - momentum), in place on the heap (nothing is read back). */
+  /**
+   * moving = moving * momentum + batch * (1 - momentum), in place on the heap: nothing is read
+   * back, and the only temporary is the scaled batch statistic.
+   */
   private updateMoving(mean: Tensor, variance: Tensor): void {
     const m = this.momentum;
     for (const [moving, batch] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
-      ops.add(ops.scaleShift(moving.value, m), ops.scaleShift(batch, 1 - m), { out: moving.value });
+      ops.scaleShift(moving.value, m, 0, { out: moving.value });
+      ops.add(moving.value, ops.scaleShift(batch, 1 - m), { out: moving.value });
     }
   }
 
