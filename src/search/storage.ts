@@ -65,6 +65,7 @@ export async function openStore(directory: string, projectName: string): Promise
 
 export async function fileStore(directory: string, projectName: string): Promise<ProjectStore> {
   const fs = await import('node:fs/promises');
+  const exists = (file: string) => fs.access(file).then(() => true, () => false);
   const path = await import('node:path');
   const root = path.join(directory, projectName);
   const statePath = path.join(root, 'state.json');
@@ -111,6 +112,7 @@ export async function fileStore(directory: string, projectName: string): Promise
       doomed.add(trialId);
     },
     async removeStale(keep) {
+      // A kept trial counts as stored only with its model.json (written last by save()).
       const stored = new Set<string>();
       let names: string[];
       try {
@@ -124,7 +126,7 @@ export async function fileStore(directory: string, projectName: string): Promise
         // state.json.<pid>.tmp: a writeState killed before its rename.
         const halfWritten = name.startsWith('state.json.') && name.endsWith('.tmp');
         if ((id !== null && !keep.has(id)) || halfWritten) await fs.rm(path.join(root, name), { recursive: true, force: true });
-        else if (id !== null) stored.add(id);
+        else if (id !== null && await exists(path.join(root, name, 'model.json'))) stored.add(id);
       }
       return stored;
     },
