@@ -14,9 +14,10 @@
 // any sooner, so the paper's single random child stays the default.
 //
 // The median stopping rule is on by default (OracleArgs.medianStopping; false turns it off), and
-// a trial it stopped does not join the population. On the benchmark it reached RandomSearch's
-// best within half its budget in 6 of 12 seeds against 4 on the wide space and 9 against 9 on
-// the narrow one (the 6th fraction 0.49 against 0.79, and 0.34 against 0.38). With the stopped
+// a trial it stopped does not join the population. On the benchmark, with the earlier random
+// phase described below, it reached RandomSearch's best within half its budget in 6 of 12 seeds
+// against 4 on the wide space and 9 against 9 on the narrow one (the 6th fraction 0.49 against
+// 0.79, and 0.34 against 0.38). With the stopped
 // trials in the population it managed 3 of 12 on the wide space.
 //
 // The first populationSize trials are random, as in the paper, counting those the rule stopped;
